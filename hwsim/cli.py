@@ -1,0 +1,57 @@
+"""The ``hwnas`` command line. Subcommands live beside the code they drive; each module in
+:data:`COMMAND_MODULES` has ``register(subparsers)`` that adds its parser and sets ``func``.
+
+Bad input (any :class:`hwsim.errors.HwnasError`) prints ``hwnas: error: <one line>`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from hwsim import __version__
+from hwsim.errors import HwnasError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "hwsim.cli_workload",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hwnas", description="Accelerator-aware NAS: workloads, accelerator models, "
+                     "calibration, search-space profiling.")
+    parser.add_argument("--version", action="version", version=f"hwnas {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for mod in COMMAND_MODULES:
+        importlib.import_module(mod).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except HwnasError as e:
+        print(f"hwnas: error: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"hwnas: error: {e.filename or e}: file not found", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

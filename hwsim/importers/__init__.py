@@ -1,0 +1,1 @@
+"""Importers: torch.fx, SCALE-Sim topology CSV, ONNX."""

@@ -1,0 +1,1 @@
+"""nas package of hwnas."""
