@@ -439,7 +439,7 @@ class Elementwise(Layer):
     def input_shapes(self) -> tuple[Shape, ...]:
         return self.operand_shapes[: len(self.operand_shapes) - self.param_inputs]
 
-    @property
+    @cached_property
     def output_shape(self) -> Shape:
         return broadcast_shape(self.name, self.operand_shapes)
 
@@ -666,21 +666,24 @@ class Network:
             if nm in seen or nm in input_names:
                 raise WorkloadError(f"network {self.name!r}: duplicate layer name {nm!r}")
             seen[nm] = node.layer
-        graph = nx.DiGraph()
-        order = {n.layer.name: i for i, n in enumerate(self.nodes)}
-        graph.add_nodes_from(order)
+        defined = set(input_names)
+        in_order = True
         for node in self.nodes:
             for src in node.inputs:
                 if src not in seen and src not in input_names:
                     raise WorkloadError(f"network {self.name!r}: layer {node.layer.name!r} reads unknown "
                                         f"input {src!r}")
-                if src in seen:
-                    graph.add_edge(src, node.layer.name)
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            raise WorkloadError(f"network {self.name!r}: layers form a cycle: {cycle}")
-        topo = list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))
-        if topo != list(order):
+                in_order = in_order and src in defined
+            defined.add(node.layer.name)
+        if not in_order:  # slow path: sort topologically, ties broken by the given order
+            graph = nx.DiGraph()
+            order = {n.layer.name: i for i, n in enumerate(self.nodes)}
+            graph.add_nodes_from(order)
+            graph.add_edges_from((src, n.layer.name) for n in self.nodes for src in n.inputs if src in seen)
+            if not nx.is_directed_acyclic_graph(graph):
+                cycle = nx.find_cycle(graph)
+                raise WorkloadError(f"network {self.name!r}: layers form a cycle: {cycle}")
+            topo = list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))
             by_name = {n.layer.name: n for n in self.nodes}
             object.__setattr__(self, "nodes", tuple(by_name[n] for n in topo))
         # shape agreement along every edge

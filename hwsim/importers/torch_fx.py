@@ -1,6 +1,6 @@
 """Import a ``torch.nn.Module`` into the workload IR with ``torch.fx`` tracing and shape propagation.
 
-The module is traced symbolically, shapes are propagated with a batch of 2 (on fake tensors, so nothing is
+The module is traced symbolically, shapes are propagated with a batch of 2 (on meta tensors, so nothing is
 computed), and every node is mapped to an IR layer:
 
 - ``nn.Conv2d`` -> :class:`Conv2d`; ``nn.Linear`` -> :class:`Linear`; ``@``/``matmul``/``bmm`` -> :class:`MatMul`
@@ -150,7 +150,7 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
 
 
 def _propagate_shapes(gm: torch.fx.GraphModule, shape: Shape, net_name: str) -> None:
-    """Fill ``node.meta['tensor_meta']`` on fake tensors (no compute), falling back to a real forward pass.
+    """Fill ``node.meta['tensor_meta']`` on meta tensors (nothing computed), falling back to a real forward pass.
 
     ShapeProp prints tracebacks of failing nodes to stderr; they are captured and reduced to one line.
     """
@@ -160,14 +160,16 @@ def _propagate_shapes(gm: torch.fx.GraphModule, shape: Shape, net_name: str) -> 
     fake_log.setLevel(logging.CRITICAL)
     try:
         with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
-            try:
-                from torch._subclasses.fake_tensor import FakeTensorMode
+            try:  # meta tensors: parameters swapped for shape-only copies, nothing computed or copied
+                from torch.nn.utils.stateless import _reparametrize_module
 
-                fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
-                ShapeProp(gm, fake_mode=fake_mode).propagate(fake_mode.from_tensor(x))
+                meta = {k: torch.empty_like(v, device="meta")
+                        for k, v in [*gm.named_parameters(), *gm.named_buffers()]}
+                with _reparametrize_module(gm, meta):
+                    ShapeProp(gm).propagate(torch.zeros((_BATCH, *shape), device="meta"))
                 return
             except Exception:
-                pass  # fake tensors are not supported by some ops: fall back to a real forward pass
+                pass  # an op without a meta kernel: fall back to a real forward pass
             try:
                 ShapeProp(gm).propagate(x)
             except Exception as e:
