@@ -1,0 +1,121 @@
+"""``hwnas simulate``: run a workload on an accelerator model and print per-layer cycles and traffic.
+
+``hwnas simulate --device systolic --config FILE.cfg|--preset NAME (--model ZOO_NAME | --topology FILE.csv)
+[--engine analytical|memory] [--quirks scalesim|fixed] [--format table|json|csv] [--scalesim-reports DIR]``
+
+Devices are dispatched by :func:`run_device` (one small function: add a branch for a new ``--device``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from typing import Any
+
+from hwsim.errors import HwnasError
+
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="simulate a workload on an accelerator model (per-layer cycles, traffic)")
+    p.add_argument("--device", default="systolic", metavar="NAME|FILE.toml",
+                   help="'systolic' (SCALE-Sim-exact array, with --config/--preset), a device preset "
+                        "(see hwsim.devices.list_presets) or a device TOML file")
+    cfg = p.add_mutually_exclusive_group()
+    cfg.add_argument("--config", help="SCALE-Sim .cfg file (systolic)")
+    cfg.add_argument("--preset", help="named configuration (systolic: see hwsim.systolic.PRESETS)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="zoo model name or a .json/.csv/.onnx workload file")
+    src.add_argument("--topology", help="SCALE-Sim topology CSV (conv or GEMM format), run exactly as scalesim runs it")
+    p.add_argument("--engine", choices=("analytical", "memory"), default="analytical")
+    p.add_argument("--quirks", choices=("scalesim", "fixed"), default="scalesim",
+                   help="reproduce scalesim 3.0.0's memory-model bugs (default) or correct them")
+    p.add_argument("--clock-mhz", type=float, default=1000.0, help="clock for the latency column (default 1000)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--scalesim-reports", metavar="DIR",
+                   help="also write COMPUTE/BANDWIDTH/DETAILED_ACCESS_REPORT.csv like scalesim")
+    p.add_argument("--plot", metavar="FILE.png", help="devices: also write a per-kernel latency bar chart")
+    p.set_defaults(func=_main)
+
+
+def run_device(args: argparse.Namespace) -> dict[str, Any]:
+    """Dispatch on ``--device``; returns {"summary": {...}, "layers": [{...}, ...]}."""
+    if args.device == "systolic":
+        return _run_systolic(args)
+    raise HwnasError(f"--device: {args.device!r} is not the systolic array; use hwsim.devices for presets")
+
+
+def _run_systolic(args: argparse.Namespace) -> dict[str, Any]:
+    from hwsim.systolic import load_config, preset, simulate_network
+
+    if args.config:
+        config = load_config(args.config)
+    elif args.preset:
+        config = preset(args.preset)
+    else:
+        raise HwnasError("--device systolic needs --config FILE.cfg or --preset NAME")
+    if args.topology:
+        from hwsim.importers.scalesim_csv import read_jobs
+        workload: Any = read_jobs(args.topology)
+    else:
+        from hwsim.loader import load_workload
+        workload = load_workload(args.model)
+    res = simulate_network(config, workload, engine=args.engine, quirks=args.quirks)
+    if args.scalesim_reports:
+        from hwsim.systolic.reports import write_reports
+        write_reports(res.job_results(), args.scalesim_reports)
+    if not args.clock_mhz > 0:
+        raise HwnasError(f"--clock-mhz must be positive, got {args.clock_mhz}")
+    layers = []
+    for e in res.layers:
+        r = e.result
+        layers.append({
+            "layer": e.layer_name, "kind": e.kind, "repeats": e.repeats, "skipped": e.skipped,
+            "total_cycles": e.total_cycles, "stall_cycles": e.stall_cycles, "macs": e.macs,
+            "overall_util_pct": None if r is None else round(r.overall_util_pct, 4),
+            **e.access_totals(),
+        })
+    summary = {**res.summary(), "device": "systolic", "config": config.run_name,
+               "array": f"{config.array_rows}x{config.array_cols}", "clock_mhz": args.clock_mhz,
+               "latency_s": res.latency_s(args.clock_mhz * 1e6), "energy_j": res.energy().total_j}
+    return {"summary": summary, "layers": layers}
+
+
+def _table(out: dict[str, Any]) -> str:
+    head = ("layer", "kind", "x", "cycles", "stalls", "util%", "SRAM rd", "DRAM rd", "DRAM wr")
+    rows = [(r["layer"], r["kind"], str(r["repeats"]), f"{r['total_cycles']:,}", f"{r['stall_cycles']:,}",
+             "-" if r["overall_util_pct"] is None else f"{r['overall_util_pct']:.2f}",
+             f"{r['ifmap_sram_reads'] + r['filter_sram_reads']:,}",
+             f"{r['ifmap_dram_reads'] + r['filter_dram_reads']:,}", f"{r['ofmap_dram_writes']:,}")
+            for r in out["layers"]]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    s = out["summary"]
+    lines.append(f"total: {s['total_cycles']:,} cycles ({s['stall_cycles']:,} stall), {s['macs']:,} MACs, "
+                 f"{s['latency_s'] * 1e3:.4f} ms at {s['clock_mhz']:g} MHz, {s['energy_j'] * 1e3:.4f} mJ "
+                 f"[{s['device']} {s['array']} {s['dataflow']}, {s['engine']} engine, quirks={s['quirks']}]")
+    return "\n".join(lines)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.device != "systolic":  # black-box device presets and TOML files: profile and end-to-end views
+        if args.config or args.preset:
+            raise HwnasError(f"--config/--preset apply to --device systolic, not to {args.device!r}")
+        from hwsim.devices.cli import simulate_device
+        return simulate_device(args)
+    out = run_device(args)
+    if args.format == "json":
+        print(json.dumps(out, indent=1))
+    elif args.format == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(out["layers"][0]) if out["layers"] else ["layer"],
+                           lineterminator="\n")
+        w.writeheader()
+        w.writerows(out["layers"])
+        print(buf.getvalue(), end="")
+    else:
+        print(_table(out))
+    return 0
