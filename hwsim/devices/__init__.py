@@ -1,0 +1,23 @@
+"""Black-box accelerator models with a board's two views: ``profile`` (per kernel) and ``run`` (end to end).
+
+``get_device("dpu-b4096-zcu102")`` (or a path to a ``.toml`` device file) gives an
+:class:`~hwsim.devices.base.AcceleratorDevice`; see :mod:`hwsim.devices.base` for the mechanisms that make
+the two views differ and :mod:`hwsim.devices.config` for the TOML format.
+"""
+
+from hwsim.devices.base import (
+    AcceleratorDevice,
+    Device,
+    DeviceError,
+    Kernel,
+    KernelProfile,
+    Mechanisms,
+    Profile,
+    RunResult,
+)
+from hwsim.devices.registry import builtin_presets, get_device, list_presets
+
+__all__ = [
+    "AcceleratorDevice", "Device", "DeviceError", "Kernel", "KernelProfile", "Mechanisms", "Profile", "RunResult",
+    "builtin_presets", "get_device", "list_presets",
+]

@@ -1,0 +1,191 @@
+"""DPU-style FPGA engine modelled on the Xilinx/AMD DPUCZDX8G (Zynq UltraScale+ MPSoC DPU).
+
+The conv engine multiplies ``pixel_parallelism`` (PP) output pixels along the output width, by
+``input_channel_parallelism`` (ICP) input channels, by ``output_channel_parallelism`` (OCP) output channels per
+cycle (PG338: B4096 = 8 x 16 x 16 = 2048 MAC/cycle). A convolution therefore takes
+``groups * out_h * ceil(out_w / PP) * ceil(cin_g / ICP) * ceil(cout_g / OCP) * kh * kw`` cycles; a depthwise
+convolution uses only the PP x ICP part: ``out_h * ceil(out_w / PP) * ceil(C / ICP) * kh * kw``. Batch norm,
+ReLU-family activations, a residual add and a pooling fused into a conv run in line (no extra cycles; a fused
+pooling is pipelined, so the kernel takes the longer of conv and pool). The board presets keep residual adds as
+kernels of their own, as the FCN8 profile in the shared data shows this DPU generation doing. Pooling runs in its own unit
+(PP x ICP window elements per cycle), element-wise ops in the element-wise unit (PP x ICP elements per cycle).
+
+DRAM: one core moves at most ``axi_bytes_per_cycle`` per DPU cycle over its data ports, capped by the
+board's DDR, times a fitted efficiency; weights and feature maps that do not fit the on-chip banks are
+re-read (:func:`hwsim.devices.base.buffered_traffic`). Single-thread latency uses one core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hwsim.devices.base import (
+    DeviceError,
+    Kernel,
+    KernelCost,
+    _check_number,
+    buffered_traffic,
+    ceil_div,
+)
+from hwsim.workload import (
+    Activation,
+    Concat,
+    Conv2d,
+    Elementwise,
+    GlobalPool,
+    Layer,
+    Linear,
+    MatMul,
+    Norm,
+    Pool2d,
+    Reshape,
+)
+
+#: PG338 architectures: name -> (pixel parallelism, input-channel parallelism, output-channel parallelism).
+DPU_ARCHS: Mapping[str, tuple[int, int, int]] = {
+    "B512": (4, 8, 8), "B800": (4, 10, 10), "B1024": (8, 8, 8), "B1152": (4, 12, 12),
+    "B1600": (8, 10, 10), "B2304": (8, 12, 12), "B3136": (8, 14, 14), "B4096": (8, 16, 16),
+}
+
+
+@dataclass(frozen=True)
+class DpuConfig:
+    """A DPUCZDX8G-style engine on one board. Units in field names; ``provenance`` notes where each came from.
+
+    ``arch`` names a PG338 architecture (B512..B4096) and sets the three parallelisms.
+    ``clock_mhz``: DPU core clock; ``cores``: DPU cores on the board (one serves one inference thread);
+    ``axi_bytes_per_cycle``: bytes per DPU cycle over the core's data ports; ``ddr_bandwidth_gbps``: board DDR
+    peak (GB/s); ``bandwidth_efficiency``: sustained fraction of the smaller of the two;
+    ``feature_buffer_kib`` / ``weight_buffer_kib``: on-chip banks; ``max_*``: operator limits;
+    ``activations``: activations the engine runs in line.
+    """
+
+    arch: str = "B4096"
+    clock_mhz: float = 300.0
+    cores: int = 1
+    axi_bytes_per_cycle: float = 32.0
+    ddr_bandwidth_gbps: float = 19.2
+    bandwidth_efficiency: float = 0.75
+    feature_buffer_kib: float = 512.0
+    weight_buffer_kib: float = 256.0
+    max_kernel: int = 16
+    max_depthwise_kernel: int = 16
+    max_stride: int = 8
+    max_pool_kernel: int = 8
+    activations: tuple[str, ...] = ("relu", "relu6", "hardswish", "hardsigmoid")
+    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.arch not in DPU_ARCHS:
+            raise DeviceError(f"dpu.arch must be one of {', '.join(DPU_ARCHS)}, got {self.arch!r}")
+        for name in ("clock_mhz", "axi_bytes_per_cycle", "ddr_bandwidth_gbps", "bandwidth_efficiency",
+                     "feature_buffer_kib", "weight_buffer_kib"):
+            _check_number("dpu", name, getattr(self, name), positive=True)
+        for name in ("cores", "max_kernel", "max_depthwise_kernel", "max_stride", "max_pool_kernel"):
+            _check_number("dpu", name, getattr(self, name), positive=True, integer=True)
+        if self.bandwidth_efficiency > 1:
+            raise DeviceError(f"dpu.bandwidth_efficiency must be <= 1, got {self.bandwidth_efficiency!r}")
+        object.__setattr__(self, "activations", tuple(self.activations))
+
+    # --- CostModel protocol ------------------------------------------------------------------------
+    @property
+    def parallelism(self) -> tuple[int, int, int]:
+        """(PP, ICP, OCP)."""
+        return DPU_ARCHS[self.arch]
+
+    @property
+    def peak_macs_per_cycle(self) -> float:
+        pp, icp, ocp = self.parallelism
+        return float(pp * icp * ocp)
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        ddr_per_cycle = self.ddr_bandwidth_gbps * 1e3 / self.clock_mhz
+        return min(self.axi_bytes_per_cycle, ddr_per_cycle) * self.bandwidth_efficiency
+
+    @property
+    def static_power_mw(self) -> float | None:
+        return None
+
+    def unsupported(self, layer: Layer) -> str | None:
+        return dpu_unsupported(self, layer)
+
+    def can_fuse_activation(self, op: str) -> bool:
+        return op in self.activations
+
+    def kernel_cost(self, kernel: Kernel) -> KernelCost:
+        return dpu_kernel_cost(self, kernel)
+
+
+def dpu_unsupported(cfg: DpuConfig, layer: Layer) -> str | None:
+    """Why the DPU cannot run ``layer`` (PG338 operator limits), or None."""
+    if isinstance(layer, Conv2d):
+        k = max(layer.dilation_h * (layer.kernel_h - 1) + 1, layer.dilation_w * (layer.kernel_w - 1) + 1)
+        limit = cfg.max_depthwise_kernel if layer.is_depthwise else cfg.max_kernel
+        what = "depthwise kernel" if layer.is_depthwise else "kernel"
+        if k > limit:
+            return f"{what} {layer.kernel_h}x{layer.kernel_w} (effective {k}) exceeds the DPU limit {limit}"
+        if max(layer.stride_h, layer.stride_w) > cfg.max_stride:
+            return f"stride {layer.stride_h}x{layer.stride_w} exceeds the DPU limit {cfg.max_stride}"
+        return None
+    if isinstance(layer, Pool2d):
+        if max(layer.kernel_h, layer.kernel_w) > cfg.max_pool_kernel:
+            return f"pool kernel {layer.kernel_h}x{layer.kernel_w} exceeds the DPU limit {cfg.max_pool_kernel}"
+        return None
+    if isinstance(layer, GlobalPool) and max(layer.in_h, layer.in_w) > cfg.max_pool_kernel:
+        return (f"global pool over {layer.in_h}x{layer.in_w} exceeds the DPU pool kernel limit "
+                f"{cfg.max_pool_kernel}")
+    if isinstance(layer, MatMul):
+        return "the DPU has no activation-by-activation matrix multiply"
+    if isinstance(layer, Activation) and layer.op not in cfg.activations:
+        return f"activation {layer.op!r} is not one of the DPU's {', '.join(cfg.activations)}"
+    if isinstance(layer, Norm) and layer.op != "batchnorm":
+        return f"norm {layer.op!r} is not supported (only batchnorm)"
+    return None
+
+
+def _conv_cycles(cfg: DpuConfig, conv: Conv2d) -> int:
+    pp, icp, ocp = cfg.parallelism
+    spatial = conv.out_h * ceil_div(conv.out_w, pp) * conv.kernel_h * conv.kernel_w
+    if conv.is_depthwise:
+        multiplier = conv.out_channels // conv.in_channels
+        return spatial * ceil_div(conv.in_channels, icp) * multiplier
+    cin_g, cout_g = conv.in_channels // conv.groups, conv.out_channels // conv.groups
+    return conv.groups * spatial * ceil_div(cin_g, icp) * ceil_div(cout_g, ocp)
+
+
+def _pool_cycles(cfg: DpuConfig, channels: int, out_h: int, out_w: int, window: int) -> int:
+    pp, icp, _ = cfg.parallelism
+    return ceil_div(channels, icp) * out_h * ceil_div(out_w, pp) * window
+
+
+def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[int, str]:
+    """Cycles of one layer running alone in its unit, and the unit's name."""
+    pp, icp, ocp = cfg.parallelism
+    if isinstance(layer, Conv2d):
+        return _conv_cycles(cfg, layer), ("dwconv" if layer.is_depthwise else "conv")
+    if isinstance(layer, Linear):
+        return ceil_div(layer.m, pp) * ceil_div(layer.k, icp) * ceil_div(layer.n, ocp), "fc"
+    if isinstance(layer, Pool2d):
+        return _pool_cycles(cfg, layer.channels, layer.out_h, layer.out_w, layer.kernel_h * layer.kernel_w), "pool"
+    if isinstance(layer, GlobalPool):
+        return _pool_cycles(cfg, layer.channels, 1, 1, layer.in_h * layer.in_w), "pool"
+    if isinstance(layer, (Elementwise, Activation, Norm)):
+        return ceil_div(layer.output_elements * max(1, len(layer.input_shapes)), pp * icp), "eltwise"
+    if isinstance(layer, (Concat, Reshape)):
+        return 0, "load-save"
+    raise DeviceError(f"layer {layer.name!r}: the DPU model has no cost for kind {layer.kind!r}")
+
+
+def dpu_kernel_cost(cfg: DpuConfig, kernel: Kernel) -> KernelCost:
+    """Cycles and DRAM traffic of one (possibly fused) kernel on one DPU core (pure)."""
+    cycles, unit = _layer_cycles(cfg, kernel.anchor)
+    for pool in kernel.members(Pool2d):  # fused pooling is pipelined behind the conv
+        cycles = max(cycles, _layer_cycles(cfg, pool)[0])
+    traffic = buffered_traffic(kernel, 1, cfg.feature_buffer_kib * 1024, cfg.weight_buffer_kib * 1024)
+    return KernelCost(float(cycles), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
+
+
+__all__ = ["DPU_ARCHS", "DpuConfig", "dpu_kernel_cost", "dpu_unsupported"]
+
