@@ -1,0 +1,169 @@
+"""NAS-Bench-201 cell space (Dong & Yang, ICLR 2020): 6 edges x 5 ops = 15,625 cells.
+
+Arch strings ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (node j's incoming edges from nodes 0..j-1). Macro network
+(C=16, N=5, 32x32): stem 3x3 conv 16 + BN; three stages of N cells, with a ResNet basic block of stride 2 between
+stages (ReLU-conv3x3(s2)-BN, ReLU-conv3x3-BN, shortcut 2x2 avg pool + 1x1 conv, output shortcut + block); final
+BN + ReLU, global average pool, linear. nor_conv_kxk = ReLU-conv-BN; avg_pool_3x3 = 3x3 average pooling (stride 1,
+padding 1, padding excluded); skip_connect = identity; none = zero. Each node sums its incoming edges.
+
+Pruning (what model converters do to the traced graph): an edge is kept only if its op is not ``none``, its
+source node is reachable from the cell input through kept ops and its target node reaches the cell output.
+Decision for disconnected cells (no path from cell input to output, 341 of the 15,625): the cell output is a
+constant zero, so every later layer is independent of the image and a converter folds the whole body into a
+constant. We then build the smallest network that still maps the image to logits: the stem (conv3x3 + BN), global
+average pool, flatten, linear(C -> classes) - about 0.44 M MACs instead of 7.8 - 220 M, matching the near-zero
+latencies in ``latency/nb201_*.csv``.
+
+MACs/params of the unpruned cells match the NAS-Bench-201 API: its FLOPs are our MACs plus the classifier bias
+(its counter skips pooling), its params count conv/linear weights and BN affine terms, like ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from spaces.core import Arch, Choice, SearchSpace, SpaceError
+from spaces.ops import GraphEmitter
+
+NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+EDGES = tuple((j, i) for j in (1, 2, 3) for i in range(j))  # (target, source) in arch-string order
+LABELS = tuple(f"edge_{j}_{i}" for j, i in EDGES)
+
+
+def live_edges(ops: dict[tuple[int, int], str]) -> tuple[tuple[int, int], ...]:
+    """Edges (target, source) that survive pruning, in arch-string order; empty when the cell is disconnected."""
+    fwd = {0}
+    for j in (1, 2, 3):
+        if any(ops[(j, i)] != "none" and i in fwd for i in range(j)):
+            fwd.add(j)
+    bwd = {3}
+    for i in (2, 1, 0):
+        if any(ops[(j, i)] != "none" and j in bwd for j in range(i + 1, 4)):
+            bwd.add(i)
+    if 3 not in fwd:
+        return ()
+    return tuple((j, i) for j, i in EDGES if ops[(j, i)] != "none" and i in fwd and j in bwd)
+
+
+def is_connected(arch: Arch) -> bool:
+    return bool(live_edges({(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}))
+
+
+@dataclass(frozen=True)
+class NB201Codec:
+    """The NAS-Bench-201 arch string."""
+
+    def format(self, space: SearchSpace, arch: Arch) -> str:
+        nodes = ["|".join(f"{arch[f'edge_{j}_{i}']}~{i}" for i in range(j)) for j in (1, 2, 3)]
+        return "|" + "|+|".join(nodes) + "|"
+
+    def parse(self, space: SearchSpace, text: str) -> Arch:
+        s = text.strip()
+        if not (s.startswith("|") and s.endswith("|")):
+            raise SpaceError(f"NB201 arch string {text!r} must start and end with '|'")
+        nodes = s[1:-1].split("|+|")
+        if len(nodes) != 3:
+            raise SpaceError(f"NB201 arch string {text!r} has {len(nodes)} nodes, expected 3")
+        items = []
+        for j, node in enumerate(nodes, start=1):
+            edges = node.split("|")
+            if len(edges) != j:
+                raise SpaceError(f"NB201 arch string {text!r}: node {j} has {len(edges)} edges, expected {j}")
+            for i, tok in enumerate(edges):
+                op, sep, src = tok.partition("~")
+                if not sep or src != str(i):
+                    raise SpaceError(f"NB201 arch string {text!r}: token {tok!r} must be 'op~{i}'")
+                if op not in NB201_OPS:
+                    raise SpaceError(f"NB201 arch string {text!r}: unknown op {op!r} in token {tok!r}; "
+                                     f"expected one of {', '.join(NB201_OPS)}")
+                items.append((f"edge_{j}_{i}", op))
+        return space.validate(Arch(items))
+
+
+@dataclass(frozen=True)
+class NB201Model:
+    """The NAS-Bench-201 macro network: ``channels`` (C) and ``cells_per_stage`` (N)."""
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    input_size: int = 32
+    num_classes: int = 10
+    kind: ClassVar[str] = "nb201"
+
+    def check(self, space: SearchSpace) -> None:
+        if space.labels != LABELS:
+            raise SpaceError(f"space {space.name!r}: NB201 model needs labels {LABELS}")
+        for c in space.choices:
+            for op in c.candidates:
+                if op not in NB201_OPS:
+                    raise SpaceError(f"space {space.name!r}: unknown NB201 op {op!r} for {c.label}")
+
+    def emit(self, space: SearchSpace, arch: Arch, e: GraphEmitter, num_classes: int) -> str:
+        ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
+        live = live_edges(ops)
+        x = e.bn(e.conv(e.input, self.channels, 3))
+        if not live:  # disconnected: the body folds to a constant (see module docstring)
+            return e.linear(e.flatten(e.global_avg(x)), num_classes)
+        c = self.channels
+        for stage in range(3):
+            if stage:
+                x = _reduction(e, x, c * 2)
+                c *= 2
+            for _ in range(self.cells_per_stage):
+                x = _cell(e, x, ops, live)
+        x = e.act(e.bn(x), "relu")
+        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,
+                "input_size": self.input_size, "num_classes": self.num_classes}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "model") -> NB201Model:
+        try:
+            return cls(d["channels"], d["cells_per_stage"], d["input_size"], d["num_classes"])
+        except (KeyError, TypeError) as err:
+            raise SpaceError(f"{source}: malformed nb201 model: {err}") from None
+
+
+def _edge(e: GraphEmitter, x: str, op: str) -> str:
+    c = e.channels(x)
+    if op == "skip_connect":
+        return x
+    if op == "avg_pool_3x3":
+        return e.pool(x, "avg", 3, 1, 1)
+    k = 1 if op == "nor_conv_1x1" else 3
+    return e.bn(e.conv(e.act(x, "relu"), c, k))
+
+
+def _cell(e: GraphEmitter, x: str, ops: dict[tuple[int, int], str], live: tuple[tuple[int, int], ...]) -> str:
+    nodes: dict[int, str] = {0: x}
+    for j in (1, 2, 3):
+        acc: str | None = None
+        for (t, i) in live:
+            if t != j:
+                continue
+            y = _edge(e, nodes[i], ops[(t, i)])
+            acc = y if acc is None else e.add(acc, y)
+        if acc is not None:
+            nodes[j] = acc
+    return nodes[3]
+
+
+def _reduction(e: GraphEmitter, x: str, cout: int) -> str:
+    a = e.bn(e.conv(e.act(x, "relu"), cout, 3, 2))
+    a = e.bn(e.conv(e.act(a, "relu"), cout, 3, 1))
+    r = e.conv(e.pool(x, "avg", 2, 2), cout, 1)
+    return e.add(r, a)
+
+
+def nb201_space(channels: int = 16, cells_per_stage: int = 5, input_size: int = 32,
+                num_classes: int = 10) -> SearchSpace:
+    """The 15,625-cell NAS-Bench-201 space with the standard CIFAR macro network by default."""
+    return SearchSpace("nb201", tuple(Choice(lb, NB201_OPS) for lb in LABELS),
+                       NB201Model(channels, cells_per_stage, input_size, num_classes),
+                       description="NAS-Bench-201 cells", codec=NB201Codec())
+
+
+__all__ = ["NB201_OPS", "NB201Codec", "NB201Model", "is_connected", "live_edges", "nb201_space"]
