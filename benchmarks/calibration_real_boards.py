@@ -1,0 +1,161 @@
+"""Calibration on real measured boards: NAS-Bench-201 latencies of HELP (27 settings) and nn-Meter (4 devices).
+
+For every device column: fit a corrector on 10 and on 100 seeded random training archs, evaluate on held-out
+archs (a seeded random sample disjoint from the training archs), print Spearman and the share within +-10%.
+Simulator estimates (eyeriss, fpga) are reported apart from measured devices.
+
+Honesty: the predictor sees only the workload of each arch (built by hwnas from the arch string; the execution
+mode -- pruned by a converter or every edge run by PyTorch -- is a documented property of each dataset column)
+and a device-model LUT (``roofline-reference`` profile_isolated), and it is fitted on the training archs only.
+
+Noise ceiling: archs whose workloads are indistinguishable to any layer-additive predictor (pruned columns:
+the *same* network; unpruned columns: the same multiset of layer configurations) should have equal latency.
+Predicting each such arch by the mean of the *other* members of its group (leave-one-out) gives the share within
++-10% that measurement noise (plus effects no layer-sum sees) leaves reachable; it is printed as ``ceil10``.
+
+Usage: python benchmarks/calibration_real_boards.py [--test-size 1000] [--seed 0] [--method kernel-type]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from calibration.correctors import TableSource, make_corrector
+from calibration.datasets import load_nb201_latency, nb201_columns
+from calibration.lut import build_lut, layer_key
+from calibration.metrics import accuracy
+from calibration.workloads import WorkloadResolver
+from hwsim.devices import get_device
+from hwsim.fileio import shared_data_dir
+
+
+def group_keys(arch_strings: list[str], execution: str) -> list[tuple]:
+    """Key per arch: equal keys <=> indistinguishable workloads (see module docstring)."""
+    from spaces.nb201 import EDGES, NB201_OPS, live_edges
+    from spaces.registry import get_space
+
+    space = get_space("nb201")
+    out = []
+    for s in arch_strings:
+        a = space.parse(s)
+        ops = {(j, i): a[f"edge_{j}_{i}"] for j, i in EDGES}
+        if execution == "pruned":
+            out.append(tuple((e, ops[e]) for e in live_edges(ops)))
+        else:
+            out.append(tuple(sum(ops[e] == o for e in EDGES) for o in NB201_OPS))
+    return out
+
+
+def check_group_keys(resolver: WorkloadResolver, ms, execution: str, n: int = 60) -> None:
+    """On a sample, equal group keys must mean equal layer-configuration multisets (else the ceiling is wrong)."""
+    sample = [m for m in list(ms)[:n]]
+    keys = group_keys([m.arch for m in sample], execution)
+    sig: dict[tuple, tuple] = {}
+    for m, k in zip(sample, keys):
+        multiset = tuple(sorted(layer_key(x) for x in resolver.workload(m).layers))
+        if k in sig and sig[k] != multiset:
+            raise SystemExit(f"group key check failed for {m.arch}")
+        sig[k] = multiset
+
+
+def loo_ceiling(y: np.ndarray, keys: list[tuple]) -> tuple[float, int]:
+    """Share within +-10% of the leave-one-out group mean, over archs in groups of >= 2; number of such archs."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, k in enumerate(keys):
+        groups[k].append(i)
+    hits, total = 0, 0
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        v = y[idx]
+        s = v.sum()
+        loo = (s - v) / (len(v) - 1)
+        hits += int(np.sum(np.abs(loo / v - 1) <= 0.10))
+        total += len(v)
+    return (hits / total if total else float("nan")), total
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(shared_data_dir()))
+    ap.add_argument("--test-size", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", default="kernel-type")
+    ap.add_argument("--lut-device", default="roofline-reference")
+    args = ap.parse_args(argv)
+    lat = Path(args.data) / "latency"
+    if not lat.is_dir():
+        print(f"shared data not found at {lat}; set HWNAS_SHARED_DATA", file=sys.stderr)
+        return 2
+    device = get_device(args.lut_device)
+    resolver = WorkloadResolver()
+    t_start = time.perf_counter()
+    rows = []
+    print(f"method={args.method}  LUT device={args.lut_device}  held-out={args.test_size} archs/file  seed={args.seed}")
+    print(f"{'file':8s} {'device':26s} {'status':9s} {'exec':9s} {'rho@10':>7s} {'10%@10':>7s} {'rho@100':>8s} "
+          f"{'10%@100':>8s} {'MAPE@100':>9s} {'ceil10':>7s} {'grouped':>8s}")
+    for fname in ("nb201_help.csv", "nb201_nnmeter.csv"):
+        path = lat / fname
+        luts: dict[str, object] = {}
+        for col in nb201_columns(path):
+            load = load_nb201_latency(path, col.name)
+            ms = load.measurements
+            n = len(ms)
+            rng = np.random.default_rng(args.seed)
+            perm = rng.permutation(n)
+            train_idx = perm[:100]
+            test_idx = perm[100:100 + args.test_size]
+            pool = np.concatenate([train_idx, test_idx])
+            nets = {int(i): resolver.workload(ms[int(i)]) for i in pool}
+            if col.space not in luts:
+                check_group_keys(resolver, ms, col.execution)
+                luts[col.space] = build_lut(device, list(nets.values()))
+            lut = luts[col.space]
+            y = ms.latencies_ms
+            res = {}
+            for n_train in (10, 100):
+                tr = train_idx[:n_train]
+                cor = make_corrector(args.method, lut, TableSource(device=device), seed=args.seed)
+                cor = cor.fit_workloads([nets[int(i)] for i in tr], y[tr])
+                pred = cor.predict_workloads([nets[int(i)] for i in test_idx])
+                res[n_train] = accuracy(pred, y[test_idx], n_train)
+            ceil, grouped = loo_ceiling(y, group_keys([m.arch for m in ms], col.execution))
+            rows.append((fname, col, res, ceil))
+            short = "help" if "help" in fname else "nnmeter"
+            note = " (1-ms steps)" if col.resolution_ms else ""
+            print(f"{short:8s} {col.name:26s} {col.status:9s} {col.execution:9s} {res[10].spearman:7.4f} "
+                  f"{100 * res[10].within_10pct:6.1f}% {res[100].spearman:8.4f} {100 * res[100].within_10pct:7.1f}% "
+                  f"{res[100].mape:8.2f}% {100 * ceil:6.1f}% {grouped:8d}{note}", flush=True)
+    measured = [r for r in rows if r[1].status == "measured"]
+    est = [r for r in rows if r[1].status != "measured"]
+    for name, group in (("MEASURED devices", measured), ("ESTIMATES (simulators)", est)):
+        if not group:
+            continue
+        rho10 = np.mean([r[2][10].spearman for r in group])
+        w100 = np.mean([r[2][100].within_10pct for r in group])
+        rho100 = np.mean([r[2][100].spearman for r in group])
+        w10 = np.mean([r[2][10].within_10pct for r in group])
+        print(f"mean over {len(group)} {name}: Spearman@10 {rho10:.4f}  +-10%@10 {100 * w10:.1f}%  "
+              f"Spearman@100 {rho100:.4f}  +-10%@100 {100 * w100:.1f}%")
+    ok_rho = sum(r[2][10].spearman >= 0.95 for r in measured)
+    ok_w = sum(r[2][100].within_10pct >= 0.95 for r in measured)
+    print(f"targets on measured devices: Spearman@10 >= 0.95 on {ok_rho}/{len(measured)}; "
+          f"+-10%@100 >= 95% on {ok_w}/{len(measured)}")
+    below = [r for r in measured if r[2][100].within_10pct < 0.95]
+    if below:
+        print("below the +-10% target (device: achieved @100 vs LOO noise ceiling):")
+        for r in below:
+            print(f"  {r[1].name}: {100 * r[2][100].within_10pct:.1f}% vs ceiling {100 * r[3]:.1f}%"
+                  + (" [1-ms rounding]" if r[1].resolution_ms else ""))
+    print(f"total time {time.perf_counter() - t_start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Real local boards: timing torch modules on this machine."""

@@ -1,0 +1,441 @@
+"""Correctors: turn a per-layer latency table into whole-network predictions fitted to measurements.
+
+All share one interface: ``fit(measurements)`` (or ``fit_workloads(networks, latency_ms)``) returns a
+*fitted copy* (correctors are immutable), ``predict(items)`` takes workloads, measurements, or archs of the
+corrector's ``space``, ``save(path)`` / :func:`load_corrector` round-trip through JSON.
+
+* :class:`GlobalAffine` -- ``T = a * sum(LUT) + b``, least squares, then anomaly removal: training networks whose
+  fitted prediction is more than ``anomaly_threshold`` off are dropped and the fit repeated (the BBSSP authors'
+  later framework removes profiles whose block sum is > 10% off).
+* :class:`KernelTypeNNLS` -- ``T = sum_k (s_k * LUT_k + o_k * n_k) + c``: per kernel type ``k`` a scale on its
+  summed LUT time and an offset per kernel, all >= 0 (:func:`scipy.optimize.nnls`), plus a free intercept.
+* :class:`ResidualModel` -- a per-type base fit times ``exp(g(features))``: ``g`` a seeded scikit-learn gradient
+  boosting model on per-kernel-type features (LUT sums, counts, MACs), for devices where sums fail.
+
+The BBSSP layer-adaptive LUT lives in :mod:`calibration.bbssp` (it is indexed by arch, not by layer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.optimize import nnls
+
+from hwsim.errors import HwnasError
+from hwsim.fileio import atomic_write_text
+from hwsim.workload import Network
+from calibration.lut import LatencyLUT, LutError, build_lut, distinct_layers, kernel_type, layer_key
+from calibration.measurements import Measurement, MeasurementSet
+
+CORRECTOR_FORMAT = "hwnas.corrector"
+CORRECTOR_VERSION = 1
+
+
+class CalibrationError(HwnasError):
+    """A corrector used wrongly: predicting before fitting, too few measurements, unknown method."""
+
+
+# ------------------------------------------------------------------------------------------------
+# shared plumbing
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableSource:
+    """Where per-layer times come from when a network holds a configuration the table lacks.
+
+    ``device``: any object with ``profile_isolated(layer)`` (profiled on demand); ``unit``: every new
+    configuration costs 1. Neither: unknown configurations are an error.
+    """
+
+    device: Any = None
+    unit: bool = False
+
+    def extend(self, lut: LatencyLUT, networks: Sequence[Network]) -> LatencyLUT:
+        missing = [layer for layer in distinct_layers(networks).values() if layer not in lut]
+        if not missing:
+            return lut
+        if self.device is not None:
+            return build_lut(self.device, networks, lut)
+        if self.unit:
+            return lut.merged(LatencyLUT(lut.device, tuple(layer_key(x) for x in missing), (1.0,) * len(missing),
+                                         tuple(kernel_type(x) for x in missing), lut.fingerprint))
+        raise LutError(f"LUT {lut.device!r}: no entry for layer {missing[0].name!r} ({missing[0].kind}); "
+                       f"give the corrector a device to profile new layer configurations")
+
+
+def resolve_items(items: Sequence[Any], space: Any = None, resolver: Any = None) -> list[Network]:
+    """Networks from a sequence of networks, measurements (via ``resolver``) or archs of ``space``."""
+    out: list[Network] = []
+    for it in items:
+        if isinstance(it, Network):
+            out.append(it)
+        elif isinstance(it, Measurement):
+            if resolver is None:
+                from calibration.workloads import WorkloadResolver
+
+                resolver = WorkloadResolver()
+            out.append(resolver.workload(it))
+        elif isinstance(it, (Mapping, str)):
+            if space is None:
+                raise CalibrationError("predicting archs needs the corrector's space (pass space=...)")
+            arch = space.parse(it) if isinstance(it, str) else space.validate(it)
+            out.append(space.to_workload(arch))
+        else:
+            raise CalibrationError(f"cannot predict an item of type {type(it).__name__}; expected Network, "
+                                   f"Measurement or arch")
+    return out
+
+
+def _targets(latency_ms: Any, n: int) -> np.ndarray:
+    y = np.asarray(latency_ms, dtype=float)
+    if y.shape != (n,):
+        raise CalibrationError(f"need one latency per network: {n} networks, latencies of shape {y.shape}")
+    if not np.all(np.isfinite(y)) or np.any(y <= 0):
+        raise CalibrationError("measured latencies must be finite and > 0 ms")
+    return y
+
+
+class _Base:
+    """Mixin for LUT-based correctors (frozen dataclasses with fields ``lut``, ``source``, ``space``)."""
+
+    method: ClassVar[str] = ""
+    lut: LatencyLUT
+    source: TableSource
+    space: Any
+
+    def _lut(self, networks: Sequence[Network]) -> LatencyLUT:
+        return self.source.extend(self.lut, networks)
+
+    def fit(self, measurements: MeasurementSet | Sequence[Measurement], resolver: Any = None) -> Any:
+        """Fit to measured end-to-end latencies; returns the fitted corrector."""
+        ms = list(measurements)
+        nets = resolve_items(ms, self.space, resolver)
+        return self.fit_workloads(nets, [m.latency_ms for m in ms])
+
+    def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, items: Sequence[Any], resolver: Any = None) -> np.ndarray:
+        """Predicted latency (ms) of each network / measurement / arch."""
+        return self.predict_workloads(resolve_items(items, self.space, resolver))
+
+    def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _require_fit(self, params: Any) -> None:
+        if params is None:
+            raise CalibrationError(f"{self.method} corrector is not fitted: call fit(...) first")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"format": CORRECTOR_FORMAT, "version": CORRECTOR_VERSION, "method": self.method,
+             "lut": self.lut.to_dict(), "unit": self.source.unit}
+        d.update(self._params_dict())
+        return d
+
+    def _params_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted corrector as JSON (atomically). The device, if any, is not saved."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# global affine
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AffineFit:
+    """``T = scale * sum(LUT) + offset_ms``; ``n_used`` training networks kept after anomaly removal."""
+
+    scale: float
+    offset_ms: float
+    n_used: int
+    n_anomalies: int
+
+
+def fit_affine(x: np.ndarray, y: np.ndarray, anomaly_threshold: float | None = 0.10,
+               min_keep_fraction: float = 0.5) -> AffineFit:
+    """Least-squares ``y ~ a x + b`` (``a >= 0``) with anomaly removal (the worst point is dropped and the fit repeated while its relative residual exceeds
+    the threshold, keeping at least ``min_keep_fraction`` of the points and at least 2). One point fits ``b = y - x``."""
+    n = len(x)
+    if n == 0:
+        raise CalibrationError("affine fit needs at least one measurement")
+    if n == 1 or np.ptp(x) == 0:
+        b = float(np.mean(y - x))
+        return AffineFit(1.0, b, n, 0)
+
+    def solve(mask: np.ndarray) -> tuple[float, float]:
+        A = np.c_[x[mask], np.ones(int(mask.sum()))]
+        (a, b), *_ = np.linalg.lstsq(A, y[mask], rcond=None)
+        if a < 0:  # a slower LUT entry never makes a network faster: clamp the scale, refit the offset
+            return 0.0, float(np.mean(y[mask]))
+        return float(a), float(b)
+
+    mask = np.ones(n, dtype=bool)
+    a, b = solve(mask)
+    keep = max(2, math.ceil(min_keep_fraction * n))
+    if anomaly_threshold is not None:
+        while int(mask.sum()) > keep:
+            rel = np.where(mask, np.abs(a * x + b - y) / y, -1.0)
+            worst = int(np.argmax(rel))
+            if rel[worst] <= anomaly_threshold:
+                break
+            mask[worst] = False  # drop the single worst point, refit, repeat
+            a, b = solve(mask)
+    return AffineFit(a, b, int(mask.sum()), int(n - mask.sum()))
+
+
+@dataclass(frozen=True)
+class GlobalAffine(_Base):
+    """``T = a * sum(LUT) + b`` fitted by least squares with anomaly removal (see :func:`fit_affine`)."""
+
+    lut: LatencyLUT
+    source: TableSource = field(default_factory=TableSource, compare=False)
+    space: Any = field(default=None, compare=False)
+    anomaly_threshold: float | None = 0.10
+    params: AffineFit | None = None
+    method: ClassVar[str] = "affine"
+
+    def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> GlobalAffine:
+        y = _targets(latency_ms, len(networks))
+        x = self._lut(networks).predict(networks)
+        return dataclasses.replace(self, params=fit_affine(x, y, self.anomaly_threshold))
+
+    def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:
+        self._require_fit(self.params)
+        assert self.params is not None
+        return self.params.scale * self._lut(networks).predict(networks) + self.params.offset_ms
+
+    def _params_dict(self) -> dict[str, Any]:
+        return {"anomaly_threshold": self.anomaly_threshold,
+                "params": dataclasses.asdict(self.params) if self.params else None}
+
+
+# ------------------------------------------------------------------------------------------------
+# per-kernel-type scale and offset
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TypeFit:
+    """Per kernel type (``types`` order): ``scale`` on its summed LUT ms and ``offset_ms`` per kernel; plus
+    ``intercept_ms``. Types absent when fitting are predicted with scale 1 and offset 0."""
+
+    types: tuple[str, ...]
+    scale: tuple[float, ...]
+    offset_ms: tuple[float, ...]
+    intercept_ms: float
+
+
+def _type_columns(lut: LatencyLUT, networks: Sequence[Network], types: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sums, counts) per requested type, plus LUT ms of types not in ``types`` (predicted unscaled)."""
+    sums, cnts = lut.type_features(lut.encode(networks))
+    col = {t: i for i, t in enumerate(lut.type_names)}
+    S = np.zeros((len(networks), len(types)))
+    C = np.zeros((len(networks), len(types)))
+    for j, t in enumerate(types):
+        if t in col:
+            S[:, j] = sums[:, col[t]]
+            C[:, j] = cnts[:, col[t]]
+    extra = sums[:, [col[t] for t in lut.type_names if t not in set(types)]].sum(axis=1)
+    return S, C, extra
+
+
+def fit_type_nnls(S: np.ndarray, C: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Non-negative per-type scales/offsets and a free-sign intercept minimising ``||[S C 1] w - y||``."""
+    n = len(y)
+    A = np.c_[S, C, np.ones(n), -np.ones(n)]
+    norm = np.abs(A).max(axis=0)
+    norm[norm == 0] = 1.0
+    w, _ = nnls(A / norm, y, maxiter=50 * A.shape[1])
+    w = w / norm
+    k = S.shape[1]
+    return w[:k], w[k:2 * k], float(w[-2] - w[-1])
+
+
+@dataclass(frozen=True)
+class KernelTypeNNLS(_Base):
+    """Per-kernel-type scale and offset fitted by non-negative least squares (see module docstring)."""
+
+    lut: LatencyLUT
+    source: TableSource = field(default_factory=TableSource, compare=False)
+    space: Any = field(default=None, compare=False)
+    params: TypeFit | None = None
+    method: ClassVar[str] = "kernel-type"
+
+    def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> KernelTypeNNLS:
+        y = _targets(latency_ms, len(networks))
+        lut = self._lut(networks)
+        types = lut.type_names
+        S, C, _ = _type_columns(lut, networks, types)
+        scale, offset, c = fit_type_nnls(S, C, y)
+        return dataclasses.replace(self, params=TypeFit(tuple(types), tuple(map(float, scale)),
+                                                        tuple(map(float, offset)), c))
+
+    def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:
+        self._require_fit(self.params)
+        assert self.params is not None
+        p = self.params
+        S, C, extra = _type_columns(self._lut(networks), networks, p.types)
+        return S @ np.array(p.scale) + C @ np.array(p.offset_ms) + p.intercept_ms + extra
+
+    def _params_dict(self) -> dict[str, Any]:
+        return {"params": None if self.params is None else
+                {"types": list(self.params.types), "scale": list(self.params.scale),
+                 "offset_ms": list(self.params.offset_ms), "intercept_ms": self.params.intercept_ms}}
+
+
+# ------------------------------------------------------------------------------------------------
+# learned residual
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResidualFit:
+    """The per-type base fit, the feature types, and the training set of the residual model (features ``X``,
+    relative residuals ``r``): the model is refitted deterministically from them (seeded) on load."""
+
+    base: TypeFit
+    types: tuple[str, ...]
+    X: tuple[tuple[float, ...], ...]
+    r: tuple[float, ...]
+    floor_ms: float
+
+
+@dataclass(frozen=True)
+class ResidualModel(_Base):
+    """Per-type NNLS base ``b`` (floored at half the smallest training latency) times ``exp(g(features))``;
+    ``g`` a seeded gradient-boosting regressor (scikit-learn) fitted to ``log(T / b)`` on log1p of per-type LUT
+    sums and counts, total MACs and the base prediction."""
+
+    lut: LatencyLUT
+    source: TableSource = field(default_factory=TableSource, compare=False)
+    space: Any = field(default=None, compare=False)
+    seed: int = 0
+    n_estimators: int = 200
+    max_depth: int = 2
+    learning_rate: float = 0.05
+    params: ResidualFit | None = None
+    method: ClassVar[str] = "residual"
+
+    def _features(self, lut: LatencyLUT, networks: Sequence[Network], types: Sequence[str],
+                  base: np.ndarray) -> np.ndarray:
+        S, C, extra = _type_columns(lut, networks, types)
+        macs = np.array([net.total_macs for net in networks], dtype=float)
+        return np.c_[np.log1p(S), np.log1p(C), np.log1p(extra), np.log1p(macs), np.log(np.maximum(base, 1e-9))]
+
+    def _regressor(self, X: np.ndarray, r: np.ndarray) -> Any:
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        leaf = max(1, len(r) // 10)
+        model = GradientBoostingRegressor(n_estimators=self.n_estimators, max_depth=self.max_depth,
+                                          learning_rate=self.learning_rate, min_samples_leaf=leaf,
+                                          random_state=self.seed)
+        return model.fit(X, r)
+
+    def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> ResidualModel:
+        y = _targets(latency_ms, len(networks))
+        base = KernelTypeNNLS(self.lut, self.source, self.space).fit_workloads(networks, y)
+        assert base.params is not None
+        floor = 0.5 * float(y.min())
+        b = np.maximum(base.predict_workloads(networks), floor)
+        lut = self._lut(networks)
+        X = self._features(lut, networks, base.params.types, b)
+        r = np.log(y / b)
+        fit = ResidualFit(base.params, base.params.types, tuple(tuple(map(float, row)) for row in X),
+                          tuple(map(float, r)), floor)
+        return dataclasses.replace(self, params=fit)
+
+    def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:
+        self._require_fit(self.params)
+        assert self.params is not None
+        p = self.params
+        base = np.maximum(KernelTypeNNLS(self.lut, self.source, self.space, p.base).predict_workloads(networks),
+                          p.floor_ms)
+        X = self._features(self._lut(networks), networks, p.types, base)
+        g = self._regressor(np.array(p.X), np.array(p.r))
+        return base * np.exp(g.predict(X))
+
+    def _params_dict(self) -> dict[str, Any]:
+        if self.params is None:
+            return {"seed": self.seed, "params": None}
+        b = self.params.base
+        return {"seed": self.seed, "n_estimators": self.n_estimators, "max_depth": self.max_depth,
+                "learning_rate": self.learning_rate,
+                "params": {"base": {"types": list(b.types), "scale": list(b.scale), "offset_ms": list(b.offset_ms),
+                                    "intercept_ms": b.intercept_ms},
+                           "types": list(self.params.types), "X": [list(x) for x in self.params.X],
+                           "r": list(self.params.r), "floor_ms": self.params.floor_ms}}
+
+
+# ------------------------------------------------------------------------------------------------
+# construction by name and loading
+# ------------------------------------------------------------------------------------------------
+METHODS = ("affine", "kernel-type", "residual")
+
+
+def make_corrector(method: str, lut: LatencyLUT, source: TableSource | None = None, space: Any = None,
+                   seed: int = 0) -> GlobalAffine | KernelTypeNNLS | ResidualModel:
+    """An unfitted corrector of ``method`` (one of :data:`METHODS`) over ``lut``."""
+    src = source or TableSource()
+    if method == "affine":
+        return GlobalAffine(lut, src, space)
+    if method == "kernel-type":
+        return KernelTypeNNLS(lut, src, space)
+    if method == "residual":
+        return ResidualModel(lut, src, space, seed=seed)
+    raise CalibrationError(f"unknown corrector method {method!r}; expected one of {', '.join(METHODS)} (or bbssp)")
+
+
+def _type_fit(d: Mapping[str, Any]) -> TypeFit:
+    return TypeFit(tuple(d["types"]), tuple(map(float, d["scale"])), tuple(map(float, d["offset_ms"])),
+                   float(d["intercept_ms"]))
+
+
+def corrector_from_dict(d: Mapping[str, Any], source: str = "corrector", device: Any = None,
+                        space: Any = None) -> Any:
+    """Inverse of ``to_dict`` for every method (BBSSP included)."""
+    if not isinstance(d, Mapping) or d.get("format") != CORRECTOR_FORMAT:
+        raise CalibrationError(f"{source}: not an hwnas corrector (field 'format' must be {CORRECTOR_FORMAT!r})")
+    if d.get("version") != CORRECTOR_VERSION:
+        raise CalibrationError(f"{source}: unsupported corrector version {d.get('version')!r}")
+    method = d.get("method")
+    if method == "bbssp":
+        from calibration.bbssp import BBSSPLut
+
+        return BBSSPLut.from_dict(d, source)
+    try:
+        lut = LatencyLUT.from_dict(d["lut"], source)
+        src = TableSource(device=device, unit=bool(d.get("unit", False)))
+        p = d.get("params")
+        if method == "affine":
+            return GlobalAffine(lut, src, space, d.get("anomaly_threshold"), AffineFit(**p) if p else None)
+        if method == "kernel-type":
+            return KernelTypeNNLS(lut, src, space, _type_fit(p) if p else None)
+        if method == "residual":
+            fit = None
+            if p:
+                fit = ResidualFit(_type_fit(p["base"]), tuple(p["types"]), tuple(tuple(x) for x in p["X"]),
+                                  tuple(p["r"]), float(p["floor_ms"]))
+            return ResidualModel(lut, src, space, int(d.get("seed", 0)), int(d.get("n_estimators", 200)),
+                                 int(d.get("max_depth", 2)), float(d.get("learning_rate", 0.05)), fit)
+    except (KeyError, TypeError, ValueError) as e:
+        raise CalibrationError(f"{source}: malformed corrector: {e}") from None
+    raise CalibrationError(f"{source}: unknown corrector method {method!r}")
+
+
+def load_corrector(path: str | Path, device: Any = None, space: Any = None) -> Any:
+    """Load a corrector saved with ``save``; ``device`` lets it profile layer configurations it lacks."""
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise CalibrationError(f"{p}:{e.lineno}: invalid JSON: {e.msg}") from None
+    return corrector_from_dict(d, str(p), device, space)
+
+
+__all__ = ["AffineFit", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
+           "ResidualModel", "TableSource", "TypeFit", "corrector_from_dict", "fit_affine", "fit_type_nnls",
+           "load_corrector", "make_corrector", "resolve_items"]

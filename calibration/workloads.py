@@ -1,0 +1,184 @@
+"""From a measurement to its workload: spaces by name, archs validated, workloads built once per structure.
+
+Space names are those of :mod:`spaces.registry` plus ``nb201-unpruned``: the NAS-Bench-201 macro network as
+PyTorch eager mode executes it (every edge runs, ``none`` is a multiply by zero, disconnected cells keep their
+body). HELP's GPU/CPU/phone columns were measured that way; TFLite/OpenVINO converters (nn-Meter, HW-NAS-Bench
+pixel3/raspi4) prune dead edges, which ``nb201`` models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hwsim.errors import HwnasError
+from hwsim.workload import Network
+from calibration.measurements import Measurement, MeasurementError, MeasurementSet
+
+UNPRUNED_NB201 = "nb201-unpruned"
+
+
+@dataclass(frozen=True)
+class NB201UnprunedModel:
+    """NAS-Bench-201 macro network with every edge executed (PyTorch eager semantics).
+
+    ``none`` edges become an element-wise multiply by a scalar zero; each node sums all its incoming edges.
+    Workload only (no torch twin).
+    """
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    input_size: int = 32
+    num_classes: int = 10
+    kind: ClassVar[str] = "nb201-unpruned"
+
+    def check(self, space: Any) -> None:
+        from spaces.nb201 import NB201Model
+
+        NB201Model(self.channels, self.cells_per_stage, self.input_size, self.num_classes).check(space)
+
+    def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
+        from spaces.nb201 import EDGES, _reduction
+
+        ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
+        x = e.bn(e.conv(e.input, self.channels, 3))
+        c = self.channels
+        for stage in range(3):
+            if stage:
+                x = _reduction(e, x, c * 2)
+                c *= 2
+            for _ in range(self.cells_per_stage):
+                nodes = [x]
+                for j in (1, 2, 3):
+                    acc: str | None = None
+                    for i in range(j):
+                        y = _edge_unpruned(e, nodes[i], ops[(j, i)])
+                        acc = y if acc is None else e.add(acc, y)
+                    assert acc is not None
+                    nodes.append(acc)
+                x = nodes[3]
+        x = e.act(e.bn(x), "relu")
+        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,
+                "input_size": self.input_size, "num_classes": self.num_classes}
+
+
+def _edge_unpruned(e: Any, x: str, op: str) -> str:
+    if op == "none":
+        return e.builder.eltwise("mul", x, params=[(1,)])
+    if op == "skip_connect":
+        return x
+    if op == "avg_pool_3x3":
+        return e.pool(x, "avg", 3, 1, 1)
+    k = 1 if op == "nor_conv_1x1" else 3
+    return e.bn(e.conv(e.act(x, "relu"), e.channels(x), k))
+
+
+def nb201_unpruned_space() -> Any:
+    """The NB201 space whose workloads execute every edge (see module docstring)."""
+    from spaces.core import Choice, SearchSpace
+    from spaces.nb201 import LABELS, NB201_OPS, NB201Codec
+
+    return SearchSpace(UNPRUNED_NB201, tuple(Choice(lb, NB201_OPS) for lb in LABELS), NB201UnprunedModel(),
+                       description="NAS-Bench-201 cells, every edge executed", codec=NB201Codec())
+
+
+def space_names() -> tuple[str, ...]:
+    from spaces.registry import space_names as _names
+
+    return tuple(_names()) + (UNPRUNED_NB201,)
+
+
+def get_space(name: str) -> Any:
+    """A search space by name (``spaces.registry`` names, ``nb201-unpruned``, or a ``.toml`` path)."""
+    if name == UNPRUNED_NB201:
+        return nb201_unpruned_space()
+    from spaces.registry import get_space as _get
+
+    return _get(name)
+
+
+class WorkloadResolver:
+    """Builds the workload of measurements, caching spaces and workloads (one build per distinct arch).
+
+    Each instance owns its caches; no state is shared between instances.
+    """
+
+    def __init__(self, base_dir: str | Path | None = None) -> None:
+        self.base_dir = Path(base_dir) if base_dir is not None else Path(".")
+        self._spaces: dict[str, Any] = {}
+        self._nets: dict[tuple[Any, ...], Network] = {}
+
+    def space(self, name: str, where: str = "") -> Any:
+        if name not in self._spaces:
+            try:
+                self._spaces[name] = get_space(name)
+            except HwnasError as e:
+                raise MeasurementError(f"{where}: field 'space': {e}" if where else str(e)) from None
+        return self._spaces[name]
+
+    def arch(self, space: str, arch: str, where: str = "") -> Any:
+        """The parsed arch; an unknown arch raises :class:`MeasurementError` naming ``where``."""
+        sp = self.space(space, where)
+        try:
+            return sp.parse(arch)
+        except HwnasError as e:
+            raise MeasurementError(f"{where}: unknown arch {arch!r} in space {space!r}: {e}") from None
+
+    def workload(self, m: Measurement) -> Network:
+        """The workload IR of measurement ``m``."""
+        where = m.source or f"measurement {m.id!r}"
+        if m.space is not None and m.arch is not None:
+            key: tuple[Any, ...] = ("arch", m.space, m.arch, m.input_size)
+            if key not in self._nets:
+                sp = self.space(m.space, where)
+                a = self.arch(m.space, m.arch, where)
+                self._nets[key] = sp.to_workload(a, input_size=m.input_size)
+            return self._nets[key]
+        if m.network is not None:
+            key = ("network", m.network)
+            if key not in self._nets:
+                p = Path(m.network)
+                p = p if p.is_absolute() else self.base_dir / p
+                if not p.is_file():
+                    raise MeasurementError(f"{where}: field 'network': file {str(p)!r} not found")
+                try:
+                    self._nets[key] = Network.from_json(p.read_text(), str(p))
+                except HwnasError as e:
+                    raise MeasurementError(f"{where}: field 'network': {e}") from None
+            return self._nets[key]
+        assert m.model is not None
+        key = ("model", m.model, m.input_size)
+        if key not in self._nets:
+            from hwsim.zoo import get_model
+
+            try:
+                zm = get_model(m.model)
+            except HwnasError as e:
+                raise MeasurementError(f"{where}: field 'model': {e}") from None
+            shape = None if m.input_size is None else (3, m.input_size, m.input_size)
+            try:
+                self._nets[key] = zm.build_ir(shape)
+            except HwnasError as e:
+                raise MeasurementError(f"{where}: field 'model': {e}") from None
+        return self._nets[key]
+
+    def workloads(self, ms: MeasurementSet | Sequence[Measurement]) -> list[Network]:
+        return [self.workload(m) for m in ms]
+
+    def validate(self, ms: MeasurementSet | Sequence[Measurement]) -> None:
+        """Check every space/arch/network/model resolves (errors carry file and line) without building."""
+        for m in ms:
+            where = m.source or f"measurement {m.id!r}"
+            if m.space is not None and m.arch is not None:
+                self.arch(m.space, m.arch, where)
+            else:
+                self.workload(m)
+
+
+__all__ = ["NB201UnprunedModel", "UNPRUNED_NB201", "WorkloadResolver", "get_space", "nb201_unpruned_space",
+           "space_names"]
