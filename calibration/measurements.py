@@ -318,10 +318,15 @@ def parse_measurements_json(text: str, source: str = "<json>") -> MeasurementSet
             if k not in ALL_COLUMNS and k != "kernels":
                 raise MeasurementError(f"{where}: unknown field {k!r}")
         kts = []
-        for j, k in enumerate(item.get("kernels") or ()):
+        kernels = item.get("kernels") or []
+        if not isinstance(kernels, list):
+            raise MeasurementError(f"{where}: field 'kernels' must be a list, got {kernels!r}")
+        for j, k in enumerate(kernels):
             kw = f"{where}.kernels[{j}]"
             if not isinstance(k, dict) or "kernel" not in k or "latency_ms" not in k:
                 raise MeasurementError(f"{kw}: needs fields 'kernel' and 'latency_ms'")
+            if not isinstance(k.get("layers", []), list):
+                raise MeasurementError(f"{kw}: field 'layers' must be a list of layer names, got {k['layers']!r}")
             try:
                 kts.append(KernelTime(str(k["kernel"]), k["latency_ms"], k.get("label"), tuple(k.get("layers", ()))))
             except MeasurementError as e:
@@ -330,12 +335,19 @@ def parse_measurements_json(text: str, source: str = "<json>") -> MeasurementSet
     return MeasurementSet(tuple(out), source)
 
 
+def _read_text(p: Path) -> str:
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise MeasurementError(f"{p}: not a UTF-8 text file (byte {e.start})") from None
+
+
 def load_measurements(path: str | Path, kernels: str | Path | None = None) -> MeasurementSet:
     """Load a ``.csv`` (optionally with a kernel-rows CSV) or ``.json`` measurement file."""
     p = Path(path)
     if not p.is_file():
         raise MeasurementError(f"{p}: measurement file not found")
-    text = p.read_text()
+    text = _read_text(p)
     if p.suffix.lower() == ".json":
         if kernels is not None:
             raise MeasurementError(f"{p}: JSON measurement files carry their kernel rows inline")
@@ -345,7 +357,7 @@ def load_measurements(path: str | Path, kernels: str | Path | None = None) -> Me
         kp = Path(kernels)
         if not kp.is_file():
             raise MeasurementError(f"{kp}: kernel-rows file not found")
-        kt = parse_kernels_csv(kp.read_text(), str(kp))
+        kt = parse_kernels_csv(_read_text(kp), str(kp))
     return parse_measurements_csv(text, str(p), kt)
 
 

@@ -599,12 +599,18 @@ LAYER_KINDS: dict[str, type[Layer]] = {
 }
 
 
+def _shape_from_json(where: str, fld: str, v: Any) -> Shape:
+    if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        raise WorkloadError(f"{where}: field {fld!r} must be a list of integers, got {v!r}")
+    return tuple(v)
+
+
 def layer_from_dict(d: Mapping[str, Any], where: str = "layer") -> Layer:
     """Build a layer from its :meth:`Layer.to_dict` form; errors name ``where`` and the bad field."""
     if not isinstance(d, Mapping):
         raise WorkloadError(f"{where}: expected an object, got {type(d).__name__}")
     kind = d.get("kind")
-    if kind not in LAYER_KINDS:
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:
         raise WorkloadError(f"{where}: unknown layer kind {kind!r}; expected one of {', '.join(LAYER_KINDS)}")
     cls = LAYER_KINDS[kind]
     names = {f.name: f for f in dataclasses.fields(cls)}
@@ -616,9 +622,11 @@ def layer_from_dict(d: Mapping[str, Any], where: str = "layer") -> Layer:
             raise WorkloadError(f"{where}: unknown field {k!r} for layer kind {kind!r}")
         ftype = str(names[k].type)
         if "tuple[Shape" in ftype:
-            v = tuple(tuple(x) for x in v)
+            if not isinstance(v, list):
+                raise WorkloadError(f"{where}: field {k!r} must be a list of shapes, got {v!r}")
+            v = tuple(_shape_from_json(where, f"{k}[{i}]", x) for i, x in enumerate(v))
         elif "Shape" in ftype:
-            v = tuple(v)
+            v = _shape_from_json(where, k, v)
         kwargs[k] = v
     try:
         return cls(**kwargs)
@@ -787,6 +795,8 @@ class Network:
         for key in ("name", "inputs", "layers"):
             if key not in d:
                 raise WorkloadError(f"{source}: missing field {key!r}")
+        if not isinstance(d["layers"], list):
+            raise WorkloadError(f"{source}: field 'layers' must be a list, got {type(d['layers']).__name__}")
         nodes = []
         for i, ld in enumerate(d["layers"]):
             where = f"{source}: layers[{i}]"
@@ -795,12 +805,20 @@ class Network:
             if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
                 raise WorkloadError(f"{where}: field 'inputs' must be a list of names, got {inputs!r}")
             nodes.append(Node(layer, tuple(inputs)))
+        if not isinstance(d["inputs"], list):
+            raise WorkloadError(f"{source}: field 'inputs' must be a list, got {d['inputs']!r}")
+        inputs_l = []
+        for i, x in enumerate(d["inputs"]):
+            if not isinstance(x, Mapping) or not isinstance(x.get("name"), str):
+                raise WorkloadError(f"{source}: inputs[{i}] must be an object with a string 'name', got {x!r}")
+            inputs_l.append((x["name"], _shape_from_json(f"{source}: inputs[{i}]", "shape", x.get("shape"))))
+        outputs = d.get("outputs", [])
+        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+            raise WorkloadError(f"{source}: field 'outputs' must be a list of layer names, got {outputs!r}")
+        if not isinstance(d["name"], str):
+            raise WorkloadError(f"{source}: field 'name' must be a string, got {d['name']!r}")
         try:
-            inputs = tuple((x["name"], tuple(x["shape"])) for x in d["inputs"])
-        except (KeyError, TypeError) as e:
-            raise WorkloadError(f"{source}: malformed 'inputs': {e}") from None
-        try:
-            return cls(d["name"], inputs, tuple(nodes), tuple(d.get("outputs", ())))
+            return cls(d["name"], tuple(inputs_l), tuple(nodes), tuple(outputs))
         except WorkloadError as e:
             raise WorkloadError(f"{source}: {e}") from None
 

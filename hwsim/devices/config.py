@@ -154,6 +154,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as e:
         raise DeviceError(f"{p}: invalid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise DeviceError(f"{p}: not a UTF-8 TOML file (byte {e.start})") from None
 
 
 def load_device_file(path: str | Path) -> AcceleratorDevice:

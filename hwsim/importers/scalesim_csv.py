@@ -50,9 +50,11 @@ def _is_gemm_header(header: str) -> bool:
 def _parse(path: Path) -> tuple[str, list[tuple[int, str, list[int], bool]]]:
     """-> (format, [(line, name, ints, depthwise)])."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TopologyCsvError(f"{path}: topology file not found") from None
+    except UnicodeDecodeError as e:
+        raise TopologyCsvError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise TopologyCsvError(f"{path}:1: empty file (expected a header row)")
