@@ -1,0 +1,238 @@
+"""The deterministic latency suite: every zoo model on every device preset, as one JSON golden table.
+
+Each (model, device) entry holds the end-to-end :class:`~hwsim.devices.base.RunResult` figures
+(milliseconds, millijoules), the device clock (MHz), the compute cycles the device's cost model reports
+(summed over accelerator kernels; CPU-fallback kernels have none) and the per-kernel breakdown
+(kernel name, the layers fused into it, unit, latency in ms, compute cycles). A pair the device cannot run
+(a :class:`~hwsim.devices.base.DeviceError`, e.g. NVDLA has no activation-by-activation matmul for a ViT)
+is listed under ``excluded`` with the device's one-line reason, so a change in what is supported is a diff too.
+
+Floats are written by :func:`json.dumps` (``repr`` of a Python float), which round-trips exactly, so a golden
+comparison can be bit-exact. The file is written atomically with sorted keys and indentation so that a
+regeneration after an intended model change gives a readable diff::
+
+    python benchmarks/latency_suite.py --write      # regenerate benchmarks/golden/latency_suite.json
+    hwnas bench latency [--against GOLDEN] [--tolerance REL]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hwsim.devices import AcceleratorDevice, DeviceError, get_device, list_presets
+from hwsim.errors import HwnasError
+from hwsim.fileio import atomic_write_text
+from hwsim.workload import Network
+from hwsim.zoo import get_model, list_models
+
+SUITE_FORMAT = "hwnas-latency-suite"
+SUITE_VERSION = 1
+
+_ENTRY_FIELDS = ("latency_ms", "device_ms", "kernel_sum_ms", "overlap_saved_ms", "host_overhead_ms",
+                 "kernel_count", "energy_mj", "clock_mhz", "compute_cycles", "kernels")
+_KERNEL_FIELDS = ("name", "layers", "unit", "latency_ms", "compute_cycles", "on_cpu")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between a golden suite and a fresh one.
+
+    ``field`` is a path inside the entry (``latency_ms``, ``kernels[3].latency_ms``, ``excluded``, ...);
+    ``golden``/``now`` are the two values (None where absent); ``rel_change`` is ``|now - golden| / |golden|``
+    for two numbers (``inf`` when golden is 0 and now is not), and ``inf`` for any non-numeric difference.
+    """
+
+    model: str
+    device: str
+    field: str
+    golden: Any
+    now: Any
+    rel_change: float
+
+
+def default_golden_path() -> Path:
+    """``benchmarks/golden/latency_suite.json`` of the source checkout this package was installed from."""
+    return Path(__file__).resolve().parent.parent.parent / "benchmarks" / "golden" / "latency_suite.json"
+
+
+def _entry(device: AcceleratorDevice, net: Network) -> dict[str, Any]:
+    """The suite entry of one pair; raises :class:`DeviceError` where the device cannot run the network."""
+    kernels = device.kernels(net)
+    prof = device.profile(net)
+    run = device.run(net)
+    rows = []
+    total_cycles = 0.0
+    for kernel, row in zip(kernels, prof.kernels, strict=True):
+        if kernel.name != row.name:  # profile() uses the same fusion pass; guard the pairing anyway
+            raise DeviceError(f"{device.name}/{net.name}: kernel order differs between kernels() and profile()")
+        cycles = None if kernel.on_cpu else float(device.cost_model.kernel_cost(kernel).compute_cycles)
+        if cycles is not None:
+            total_cycles += cycles
+        rows.append({"name": row.name, "layers": list(row.layers), "unit": row.unit,
+                     "latency_ms": row.latency_ms, "compute_cycles": cycles, "on_cpu": row.on_cpu})
+    return {"latency_ms": run.latency_ms, "device_ms": run.device_ms, "kernel_sum_ms": run.kernel_sum_ms,
+            "overlap_saved_ms": run.overlap_saved_ms, "host_overhead_ms": run.host_overhead_ms,
+            "kernel_count": run.kernel_count, "energy_mj": run.energy_mj,
+            "clock_mhz": float(device.cost_model.clock_mhz), "compute_cycles": total_cycles, "kernels": rows}
+
+
+def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] | None = None) -> dict[str, Any]:
+    """The suite as a JSON-ready dict: ``results[model][device]`` entries plus the ``excluded`` pairs.
+
+    ``models``/``devices`` default to every zoo model and every built-in preset. Pure and deterministic:
+    the same code gives the same dict (bit-identical floats) in any process.
+    """
+    models = list_models() if models is None else tuple(models)
+    devices = list_presets() if devices is None else tuple(devices)
+    results: dict[str, dict[str, Any]] = {}
+    excluded: list[dict[str, str]] = []
+    built = {dev: get_device(dev) for dev in devices}
+    for model in models:
+        net = get_model(model).build_ir()
+        results[model] = {}
+        for dev in devices:
+            try:
+                results[model][dev] = _entry(built[dev], net)
+            except DeviceError as e:
+                excluded.append({"model": model, "device": dev, "reason": str(e)})
+    return {"format": SUITE_FORMAT, "version": SUITE_VERSION, "models": list(models), "devices": list(devices),
+            "results": results, "excluded": excluded}
+
+
+def dumps_suite(suite: Mapping[str, Any]) -> str:
+    """The suite as JSON text: sorted keys, indent 1, exact float reprs, trailing newline."""
+    return json.dumps(suite, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def write_suite(path: str | Path, suite: Mapping[str, Any]) -> None:
+    """Write the suite to ``path`` atomically (temp file + ``os.replace``)."""
+    atomic_write_text(path, dumps_suite(suite))
+
+
+def _fail(path: Path, msg: str) -> HwnasError:
+    return HwnasError(f"{path}: {msg}")
+
+
+def load_suite(path: str | Path) -> dict[str, Any]:
+    """Read and validate a golden suite file; :class:`HwnasError` (one line) when it is not one."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _fail(path, "golden file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise _fail(path, f"cannot read golden file ({type(e).__name__})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise _fail(path, f"line {e.lineno}: invalid JSON ({e.msg})") from None
+    except RecursionError:
+        raise _fail(path, "invalid JSON (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise _fail(path, f"expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != SUITE_FORMAT:
+        raise _fail(path, f"field 'format' must be {SUITE_FORMAT!r}, got {data.get('format')!r}")
+    if data.get("version") != SUITE_VERSION:
+        raise _fail(path, f"field 'version' must be {SUITE_VERSION}, got {data.get('version')!r}")
+    for key in ("models", "devices"):
+        v = data.get(key)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _fail(path, f"field {key!r} must be a list of names, got {v!r}")
+    results = data.get("results")
+    if not isinstance(results, dict):
+        raise _fail(path, "field 'results' must be an object")
+    for model, per_dev in results.items():
+        if not isinstance(per_dev, dict):
+            raise _fail(path, f"results.{model} must be an object")
+        for dev, entry in per_dev.items():
+            where = f"results.{model}.{dev}"
+            if not isinstance(entry, dict):
+                raise _fail(path, f"{where} must be an object")
+            missing = [f for f in _ENTRY_FIELDS if f not in entry]
+            if missing:
+                raise _fail(path, f"{where}: missing field {missing[0]!r}")
+            if not isinstance(entry["kernels"], list) or not all(
+                    isinstance(k, dict) and all(f in k for f in _KERNEL_FIELDS) for k in entry["kernels"]):
+                raise _fail(path, f"{where}.kernels must be a list of kernel objects with {', '.join(_KERNEL_FIELDS)}")
+    excluded = data.get("excluded")
+    if not isinstance(excluded, list) or not all(
+            isinstance(x, dict) and all(isinstance(x.get(k), str) for k in ("model", "device", "reason"))
+            for x in excluded):
+        raise _fail(path, "field 'excluded' must be a list of {model, device, reason} objects")
+    return data
+
+
+def restrict_suite(suite: Mapping[str, Any], models: Sequence[str], devices: Sequence[str]) -> dict[str, Any]:
+    """The part of ``suite`` about the given models and devices (to compare with a partial regeneration)."""
+    ms, ds = set(models), set(devices)
+    results = {m: {d: e for d, e in per.items() if d in ds} for m, per in suite["results"].items() if m in ms}
+    excluded = [x for x in suite["excluded"] if x["model"] in ms and x["device"] in ds]
+    return {**suite, "models": [m for m in suite["models"] if m in ms],
+            "devices": [d for d in suite["devices"] if d in ds], "results": results, "excluded": excluded}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _rel(golden: Any, now: Any) -> float:
+    if _is_number(golden) and _is_number(now):
+        if golden == now:
+            return 0.0
+        return math.inf if golden == 0 else abs(now - golden) / abs(golden)
+    return 0.0 if golden == now else math.inf
+
+
+def _diff(golden: Any, now: Any, path: str) -> Iterator[tuple[str, Any, Any, float]]:
+    """Leaf differences between two JSON values: ``(path, golden, now, rel_change)``."""
+    if isinstance(golden, dict) and isinstance(now, dict):
+        for key in sorted(set(golden) | set(now)):
+            sub = f"{path}.{key}" if path else key
+            if key not in golden or key not in now:
+                yield sub, golden.get(key), now.get(key), math.inf
+            else:
+                yield from _diff(golden[key], now[key], sub)
+    elif isinstance(golden, list) and isinstance(now, list) and not (
+            golden and not isinstance(golden[0], (dict, list))):
+        if len(golden) != len(now):
+            yield f"{path}.length", len(golden), len(now), math.inf
+        for i, (g, n) in enumerate(zip(golden, now)):
+            yield from _diff(g, n, f"{path}[{i}]")
+    else:
+        rel = _rel(golden, now)
+        if rel != 0.0 or (_is_number(golden) and type(golden) is not type(now)):  # 1 vs 1.0 differ as text
+            yield path, golden, now, max(rel, 0.0) if rel else math.inf
+
+
+def compare_suites(golden: Mapping[str, Any], now: Mapping[str, Any]) -> list[Change]:
+    """Every leaf that differs between two suites, in (model, device, field) order.
+
+    Entries present in one suite only are reported with field ``<entry>``; a change of the excluded pairs is
+    reported under model/device ``*`` with field ``excluded``.
+    """
+    changes: list[Change] = []
+    g_res, n_res = golden.get("results", {}), now.get("results", {})
+    for model in sorted(set(g_res) | set(n_res)):
+        g_dev, n_dev = g_res.get(model, {}), n_res.get(model, {})
+        for dev in sorted(set(g_dev) | set(n_dev)):
+            if dev not in g_dev or dev not in n_dev:
+                changes.append(Change(model, dev, "<entry>", "present" if dev in g_dev else None,
+                                      "present" if dev in n_dev else None, math.inf))
+                continue
+            for field, g, n, rel in _diff(g_dev[dev], n_dev[dev], ""):
+                changes.append(Change(model, dev, field, g, n, rel))
+    g_ex = sorted((x["model"], x["device"], x["reason"]) for x in golden.get("excluded", []))
+    n_ex = sorted((x["model"], x["device"], x["reason"]) for x in now.get("excluded", []))
+    for item in sorted(set(g_ex) ^ set(n_ex)):
+        changes.append(Change(item[0], item[1], "excluded", item[2] if item in g_ex else None,
+                              item[2] if item in n_ex else None, math.inf))
+    return changes
+
+
+__all__ = ["SUITE_FORMAT", "SUITE_VERSION", "Change", "compare_suites", "default_golden_path",
+           "dumps_suite", "generate_suite", "load_suite", "restrict_suite", "write_suite"]
