@@ -16,6 +16,11 @@ from hwsim.errors import HwnasError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "hwsim.cli_workload",
+    "spaces.cli",
+    "hwsim.cli_simulate",
+    "nas.cli",
+    "calibration.cli",
+    "hwsim.cli_bench",
 )
 
 

@@ -95,3 +95,21 @@ def test_console_script_exit_code(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hwsim.cli", "workload", "show", "a", "--format", "xml"],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 2 and "invalid choice: 'xml'" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("bad.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                "conv1, 224, 224, 7, 7, 3, 64, 2,\nconv2, 56, x56, 3, 3, 64, 64, 1,\n", "bad.csv:3: column 3 (IFMAP Width)"),
+    ("zero.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                 "conv1, 0, 224, 7, 7, 3, 64, 2,\n", "zero.csv:2: column 2 (IFMAP Height) must be positive"),
+    ("big.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                "conv1, 5, 5, 7, 7, 3, 64, 1,\n", "big.csv:2: filter 7x7 larger than IFMAP 5x5"),
+    ("bad.onnx", "this is not a protobuf", "bad.onnx"),
+])
+def test_bad_topology_and_onnx_files_exit_2(tmp_path, capsys, name, content, message):
+    pytest.importorskip("onnx")
+    path = tmp_path / name
+    path.write_text(content)
+    assert main(["workload", "show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hwnas: error: ") and message in err and err.count("\n") == 1
