@@ -142,7 +142,7 @@ def _device(name: str) -> Any:
 def _calibrate_fit(args: argparse.Namespace) -> int:
     from calibration.correctors import TableSource, make_corrector
     from calibration.lut import LutCache, build_lut, unit_lut
-    from calibration.metrics import accuracy, write_scatter
+    from calibration.metrics import accuracy
     from calibration.workloads import WorkloadResolver
 
     ms = _load(args)
@@ -187,7 +187,10 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         pred = cor.predict_workloads([by_id[m.id] for m in test])
     rep = accuracy(pred, y_test, len(train))
     if args.plot:
-        write_scatter(args.plot, pred, y_test, f"{args.method} on {args.device}: held-out n={len(test)}")
+        from hwsim.plots import calibration_scatter
+
+        calibration_scatter(args.plot, pred, y_test, f"{args.method} corrector, LUT device {args.device}: "
+                            f"held-out n={len(test)}, MAPE {rep.mape:.2f}%")
     if args.save:
         cor.save(args.save)
     if args.format == "json":

@@ -1,20 +1,18 @@
-"""Accuracy of latency predictions on held-out measurements, and the predicted-vs-measured scatter plot."""
+"""Accuracy of latency predictions on held-out measurements (the scatter plot is
+:func:`hwsim.plots.calibration_scatter`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from hwsim.errors import HwnasError
-from hwsim.fileio import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -62,34 +60,4 @@ def accuracy(predicted_ms: Any, measured_ms: Any, n_train: int = 0) -> AccuracyR
                           float(np.mean(rel <= 0.05)), float(np.mean(rel <= 0.10)), int(n_train), len(p))
 
 
-def scatter_png(predicted_ms: Any, measured_ms: Any, title: str = "") -> bytes:
-    """PNG bytes of predicted vs measured latency with the y = x line and the +-10% band (matplotlib Agg)."""
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    p = np.asarray(predicted_ms, dtype=float)
-    m = np.asarray(measured_ms, dtype=float)
-    fig = Figure(figsize=(5, 5), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.scatter(m, p, s=6, alpha=0.5)
-    lo, hi = float(min(m.min(), p.min())), float(max(m.max(), p.max()))
-    xs = np.array([lo, hi])
-    ax.plot(xs, xs, "k-", lw=1, label="y = x")
-    ax.plot(xs, 1.1 * xs, "k:", lw=0.8, label="+-10%")
-    ax.plot(xs, 0.9 * xs, "k:", lw=0.8)
-    ax.set_xlabel("measured latency (ms)")
-    ax.set_ylabel("predicted latency (ms)")
-    ax.set_title(title)
-    ax.legend(loc="upper left")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def write_scatter(path: str | Path, predicted_ms: Any, measured_ms: Any, title: str = "") -> None:
-    """Write the scatter plot atomically."""
-    atomic_write_bytes(path, scatter_png(predicted_ms, measured_ms, title))
-
-
-__all__ = ["AccuracyReport", "accuracy", "scatter_png", "write_scatter"]
+__all__ = ["AccuracyReport", "accuracy"]

@@ -13,8 +13,6 @@ import csv
 import io
 import json
 import os
-import tempfile
-from pathlib import Path
 
 from hwsim.devices.base import AcceleratorDevice, DeviceError, Profile, RunResult
 from hwsim.devices.registry import get_device, list_presets
@@ -97,32 +95,10 @@ def format_csv(profile: Profile) -> str:
 
 
 def write_plot(path: str | os.PathLike[str], profile: Profile) -> None:
-    """Bar chart of per-kernel latency (compute vs memory), written atomically."""
-    import matplotlib
+    """Per-kernel latency breakdown (compute, memory beyond compute, overhead), written atomically."""
+    from hwsim.plots import profile_breakdown
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    target = Path(path)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.18 * len(profile.kernels)), 4.0))
-    xs = range(len(profile.kernels))
-    ax.bar(xs, [k.latency_ms for k in profile.kernels], color="0.7", label="kernel latency")
-    ax.plot(xs, [k.compute_ms for k in profile.kernels], "b.", label="compute")
-    ax.plot(xs, [k.memory_ms for k in profile.kernels], "r.", label="memory")
-    ax.set_xlabel("kernel (execution order)")
-    ax.set_ylabel("ms")
-    ax.set_title(f"{profile.network} on {profile.device}")
-    ax.legend()
-    fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=target.suffix or ".png", dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
-    try:
-        fig.savefig(tmp)
-        os.replace(tmp, target)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    profile_breakdown(path, profile)
 
 
 def simulate_device(args: argparse.Namespace) -> int:

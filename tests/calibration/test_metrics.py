@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.metrics import accuracy, scatter_png
+from calibration.metrics import accuracy
 from hwsim.errors import HwnasError
 
 
@@ -31,7 +31,3 @@ def test_bad_inputs() -> None:
     with pytest.raises(HwnasError):
         accuracy([1.0, 2.0], [1.0])
 
-
-def test_scatter_is_png() -> None:
-    data = scatter_png([1.0, 2.0, 3.1], [1.0, 2.2, 3.0], "t")
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
