@@ -18,6 +18,7 @@ regeneration after an intended model change gives a readable diff::
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,11 @@ from typing import Any
 from hwsim.devices import AcceleratorDevice, DeviceError, get_device, list_presets
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_text
+from hwsim.progress import ProgressFactory, null_progress
 from hwsim.workload import Network
 from hwsim.zoo import get_model, list_models
+
+log = logging.getLogger(__name__)
 
 SUITE_FORMAT = "hwnas-latency-suite"
 SUITE_VERSION = 1
@@ -81,10 +85,12 @@ def _entry(device: AcceleratorDevice, net: Network) -> dict[str, Any]:
             "clock_mhz": float(device.cost_model.clock_mhz), "compute_cycles": total_cycles, "kernels": rows}
 
 
-def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] | None = None) -> dict[str, Any]:
+def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] | None = None,
+                   progress: ProgressFactory | None = None) -> dict[str, Any]:
     """The suite as a JSON-ready dict: ``results[model][device]`` entries plus the ``excluded`` pairs.
 
-    ``models``/``devices`` default to every zoo model and every built-in preset. Pure and deterministic:
+    ``models``/``devices`` default to every zoo model and every built-in preset; ``progress`` (a
+    :mod:`hwsim.progress` factory) gets one step per (model, device) pair. Pure and deterministic:
     the same code gives the same dict (bit-identical floats) in any process.
     """
     models = list_models() if models is None else tuple(models)
@@ -92,14 +98,21 @@ def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] |
     results: dict[str, dict[str, Any]] = {}
     excluded: list[dict[str, str]] = []
     built = {dev: get_device(dev) for dev in devices}
-    for model in models:
-        net = get_model(model).build_ir()
-        results[model] = {}
-        for dev in devices:
-            try:
-                results[model][dev] = _entry(built[dev], net)
-            except DeviceError as e:
-                excluded.append({"model": model, "device": dev, "reason": str(e)})
+    bar = (progress or null_progress)(len(models) * len(devices), "latency suite")
+    try:
+        for model in models:
+            net = get_model(model).build_ir()
+            results[model] = {}
+            for dev in devices:
+                try:
+                    results[model][dev] = _entry(built[dev], net)
+                    log.debug("%s on %s: %.6g ms", model, dev, results[model][dev]["latency_ms"])
+                except DeviceError as e:
+                    excluded.append({"model": model, "device": dev, "reason": str(e)})
+                    log.info("%s on %s excluded: %s", model, dev, e)
+                bar.update(1)
+    finally:
+        bar.close()
     return {"format": SUITE_FORMAT, "version": SUITE_VERSION, "models": list(models), "devices": list(devices),
             "results": results, "excluded": excluded}
 
@@ -234,5 +247,37 @@ def compare_suites(golden: Mapping[str, Any], now: Mapping[str, Any]) -> list[Ch
     return changes
 
 
+def plot_latency_heatmap(path: str | Path, suite: Mapping[str, Any]) -> Path:
+    """End-to-end latency of every (model, device) pair of ``suite`` as an annotated heatmap PNG."""
+    import numpy as np
+
+    from hwsim.plots import heatmap
+
+    models, devices = suite["models"], suite["devices"]
+    lat = np.array([[suite["results"].get(m, {}).get(d, {}).get("latency_ms", math.nan) for d in devices]
+                    for m in models], dtype=float)
+    return heatmap(path, lat, devices, models, "end-to-end latency per (model, device); blank = excluded "
+                   "(unsupported)", "latency (ms, log scale)", log=True, annotate=True)
+
+
+def plot_changes(path: str | Path, changes: Sequence[Change], tolerance: float = 0.0, top: int = 40) -> Path:
+    """Horizontal bars of the ``top`` largest relative changes (log scale; structural changes, infinite, drawn
+    at twice the largest finite one and marked), the tolerance as a dashed line."""
+    from hwsim.plots import grouped_bars
+
+    ranked = sorted(changes, key=lambda c: -c.rel_change)[:top]
+    finite = [c.rel_change for c in ranked if math.isfinite(c.rel_change) and c.rel_change > 0]
+    cap = 2 * max(finite, default=1.0)
+    labels = [f"{c.model} / {c.device} / {c.field}" + ("" if math.isfinite(c.rel_change) else " (structural)")
+              for c in ranked]
+    values = [c.rel_change if math.isfinite(c.rel_change) else cap for c in ranked]
+    values = [max(v, 1e-16) for v in values]
+    shown = f"largest {len(ranked)} of {len(changes)}" if len(changes) > len(ranked) else f"all {len(changes)}"
+    return grouped_bars(path, labels, {"relative change": values}, f"changed fields vs golden ({shown})",
+                        "relative change |now - golden| / |golden| (log scale)", log=True, horizontal=True,
+                        targets={f"tolerance {tolerance:g}": tolerance} if tolerance > 0 else None)
+
+
 __all__ = ["SUITE_FORMAT", "SUITE_VERSION", "Change", "compare_suites", "default_golden_path",
-           "dumps_suite", "generate_suite", "load_suite", "restrict_suite", "write_suite"]
+           "dumps_suite", "generate_suite", "load_suite", "plot_changes", "plot_latency_heatmap", "restrict_suite",
+           "write_suite"]
