@@ -203,9 +203,16 @@ def per_layer_panels(path: str | os.PathLike[str], names: Sequence[str], top: Ma
         ax.set_ylabel(ylabel)
         if log:
             ax.set_yscale("log")
+        vals = np.concatenate([_finite(v) for v in series.values()]) if series else np.zeros(0)
+        vals = vals[np.isfinite(vals)]
+        top = float(vals.max()) if len(vals) else 0.0
+        if stacked and series:
+            top = float(np.nansum(np.vstack([_finite(v) for v in series.values()]), axis=0).max())
+        if top > 0 and len(series) > 1:  # headroom for the legend
+            ax.set_ylim(top=top * (6.0 if log else 1.3))
         ax.grid(axis="y", alpha=0.3)
         if len(series) > 1:
-            ax.legend(fontsize=8, loc="upper right")
+            ax.legend(fontsize=8, loc="upper right", ncols=min(4, len(series)))
     label_ticks(axes[-1, 0], names)
     axes[-1, 0].set_xlabel(xlabel)
     if title:
