@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
     m.add_argument("--warmup", type=int, default=5)
     m.add_argument("--repeats", type=int, default=20)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--plot", metavar="FILE.png", help="with --kernels: bar chart of the per-layer times")
+    m.add_argument("--quiet", action="store_true", help="no progress bars")
     m.set_defaults(func=_measure)
 
     c = subparsers.add_parser("calibrate", help="fit latency correctors to board measurements")
@@ -51,6 +53,7 @@ def register(subparsers: Any) -> None:
     f.add_argument("--plot", help="write a predicted-vs-measured scatter PNG")
     f.add_argument("--save", help="write the fitted corrector (JSON)")
     f.add_argument("--lut-cache", help="folder caching per-layer LUTs by device and space")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
     f.set_defaults(func=_calibrate_fit)
     c.set_defaults(func=lambda args: (c.print_help(), 2)[1])
 
@@ -61,8 +64,12 @@ def _measure(args: argparse.Namespace) -> int:
     from calibration.measurements import KernelTime, load_measurements, write_measurements
     from calibration.workloads import get_space
 
+    from hwsim.progress import progress_factory, track
+
     if args.arch is not None and not args.space:
         raise HwnasError("--arch needs --space")
+    if args.plot and not args.kernels:
+        raise HwnasError("--plot draws the per-layer times: give --kernels FILE.csv too")
     if args.model is not None:
         from hwsim.zoo import get_model
 
@@ -88,7 +95,8 @@ def _measure(args: argparse.Namespace) -> int:
     if args.kernels:
         dev = TorchLocalDevice(args.device, args.threads, min(args.warmup, 3), max(5, args.repeats // 2), args.seed)
         kernels = tuple(KernelTime(layer.name, max(dev.time_layer(layer).median_ms, 1e-6), None, (layer.name,))
-                        for layer in net.layers)
+                        for layer in track(net.layers, len(net.layers), "timing layers",
+                                           progress_factory(args.quiet)))
     m = Measurement(id=mid, device=f"local-{args.device}", latency_ms=st.median_ms, input_size=args.input_size,
                     latency_std_ms=st.std_ms, latency_p10_ms=st.p10_ms, latency_p90_ms=st.p90_ms,
                     repeats=st.repeats, conditions=st.conditions, kernels=kernels, **ident)
@@ -98,6 +106,13 @@ def _measure(args: argparse.Namespace) -> int:
         kpath = args.kernels if args.kernels and Path(args.kernels).is_file() else None
         existing = [x for x in load_measurements(out, kpath) if x.id != mid]
     write_measurements(out, existing + [m], args.kernels)
+    if args.plot:
+        from hwsim.plots import bar_chart
+
+        bar_chart(args.plot, [k.kernel for k in kernels], [k.latency_ms for k in kernels],
+                  f"{mid} on local {args.device} ({args.threads} thread(s)): each layer timed alone; "
+                  f"sum {sum(k.latency_ms for k in kernels):.3f} ms, end to end {st.median_ms:.3f} ms",
+                  "median latency (ms)", "layer (execution order)")
     print(f"{mid}: median {st.median_ms:.4f} ms (p10 {st.p10_ms:.4f}, p90 {st.p90_ms:.4f}, {st.repeats} runs, "
           f"{st.threads} thread(s), {st.device}) -> {out}")
     return 0
@@ -144,7 +159,9 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
     from calibration.lut import LutCache, build_lut, unit_lut
     from calibration.metrics import accuracy
     from calibration.workloads import WorkloadResolver
+    from hwsim.progress import progress_factory, track
 
+    progress = progress_factory(args.quiet)
     ms = _load(args)
     n = len(ms)
     if args.train < 1 or args.train >= n:
@@ -170,7 +187,7 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         cor: Any = BBSSPLut.from_device(space, device).fit(train)
         pred = cor.predict(test)
     else:
-        nets = resolver.workloads(ms)
+        nets = [resolver.workload(m) for m in track(ms, len(ms), "workloads", progress)]
         if device is None:
             lut = unit_lut(nets)
             src = TableSource(unit=True)
@@ -179,7 +196,7 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
                 key_space = json.dumps(sorted({(m.space or "", m.model or "", m.network or "") for m in ms}))
                 lut = LutCache(args.lut_cache).get_or_build(device, key_space, nets)
             else:
-                lut = build_lut(device, nets)
+                lut = build_lut(device, nets, progress=progress)
             src = TableSource(device=device)
         by_id = {m.id: net for m, net in zip(ms, nets)}
         cor = make_corrector(args.method, lut, src, seed=args.seed)

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_text
+from hwsim.progress import ProgressFactory, track
 from hwsim.workload import (
     Activation,
     Concat,
@@ -263,16 +264,17 @@ def device_fingerprint(device: Any) -> str:
     return json.dumps(d, sort_keys=True)
 
 
-def build_lut(device: Any, networks: Iterable[Network], base: LatencyLUT | None = None) -> LatencyLUT:
+def build_lut(device: Any, networks: Iterable[Network], base: LatencyLUT | None = None,
+              progress: ProgressFactory | None = None) -> LatencyLUT:
     """Profile every distinct layer configuration of ``networks`` with ``device.profile_isolated``.
 
-    Configurations already in ``base`` are not profiled again.
+    Configurations already in ``base`` are not profiled again. ``progress`` (a :mod:`hwsim.progress` factory)
+    gets one step per configuration profiled (what takes time on a real board).
     """
     layers = distinct_layers(networks)
+    todo = [(k, layer) for k, layer in layers.items() if base is None or layer not in base]
     keys, lat, types = [], [], []
-    for k, layer in layers.items():
-        if base is not None and layer in base:
-            continue
+    for k, layer in track(todo, len(todo), f"LUT on {getattr(device, 'name', 'device')}", progress):
         keys.append(k)
         lat.append(float(device.profile_isolated(layer).latency_ms))
         types.append(kernel_type(layer))
