@@ -8,10 +8,12 @@ decides), then prints:
 * the LUT total of SSBN_0 (sum of t_i^typ) per family vs the paper's (target +-15%), and our end-to-end T(SSBN_0);
 * the winning family and its per-layer candidate counts next to the paper's Res 4,7,8,9,9,9,5,5,1,1,1,1.
 
-The profile directory (with lut.json, summary.json, plots) goes to ``--out`` (default a temp directory).
-Needs the shared data (``$HWNAS_SHARED_DATA`` or ../shared/data).
+The profile directory (with lut.json, summary.json, plots) goes to ``--profile-dir`` (default: a temporary one,
+or ``DIR/bbssp_vs_paper_lut_profile`` with ``--out DIR``). ``--out DIR`` also writes ``DIR/bbssp_vs_paper_lut.json``
+and the figures: our LUT vs the paper's (every (layer, block) entry), Spearman per layer, and the candidate
+heatmap of the latency-only selection. Needs the shared data (``$HWNAS_SHARED_DATA`` or ../shared/data).
 
-    python benchmarks/bbssp_vs_paper_lut.py [--out DIR] [--accuracy 0.7] [--k 60]
+    python benchmarks/bbssp_vs_paper_lut.py [--out DIR] [--profile-dir DIR] [--accuracy 0.7] [--k 60]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from scipy.stats import spearmanr
 
 from calibration.datasets import load_bbssp_zcu102
 from hwsim.fileio import shared_data_dir
+from hwsim.progress import progress_factory
 from nas.cost import CostParams
 from nas.evaluators.table import TableEvaluator
 from nas.executors import LocalExecutor
@@ -42,7 +45,10 @@ TYPICAL = {"bbssp-res": "res0", "bbssp-mobile": "mobile1", "bbssp-vgg": "vgg5"}
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=None, help="profile directory (default: a temporary one)")
+    ap.add_argument("--out", type=Path, default=None, help="write the JSON result and figures into this folder")
+    ap.add_argument("--profile-dir", default=None,
+                    help="profile directory (default: OUT/bbssp_vs_paper_lut_profile, else a temporary one)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
     ap.add_argument("--device", default="dpu-b4096-zcu102")
     ap.add_argument("--accuracy", type=float, default=0.70, help="the accuracy every SSBN gets")
     ap.add_argument("--k", type=int, default=60)
@@ -62,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     paper_arr = paper.as_array()
     searched = json.loads((data / "searched_spaces.json").read_text())
 
-    out = Path(args.out or tempfile.mkdtemp(prefix="bbssp_vs_paper_"))
+    if args.profile_dir:
+        out = Path(args.profile_dir)
+    elif args.out is not None:
+        out = args.out / "bbssp_vs_paper_lut_profile"
+    else:
+        out = Path(tempfile.mkdtemp(prefix="bbssp_vs_paper_"))
     out.mkdir(parents=True, exist_ok=True)
     rows = ["space,arch,accuracy"]
     for name in families:
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     cfg = ProfileConfig(families, args.device, TableEvaluator(str(table)), CostParams(0.80, 2.0, 0.01, args.k))
-    res = profile_spaces(cfg, out, LocalExecutor(args.workers))
+    res = profile_spaces(cfg, out, LocalExecutor(args.workers), progress_factory(args.quiet))
     elapsed = time.perf_counter() - t0
 
     ours = np.concatenate([res.family(f).lut_ms for f in families], axis=1)  # 12 x 31, paper's column order
@@ -94,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  mean {np.mean(rhos):+.3f}, min {np.min(rhos):+.3f}; layers >= 0.9: {sum(r >= 0.9 for r in rhos)}/12")
     print()
     print("SSBN_0 latency (target +-15% of the paper's LUT total):")
+    totals = {}
     for f in families:
         fam = res.family(f)
         j = blocks.index(typical[f])
         p_total = float(paper_arr[:, j].sum())
         o_total = float(sum(fam.typical_layer_ms))
+        totals[f] = {"paper_ms": p_total, "ours_ms": o_total, "ours_end_to_end_ms": float(fam.base.latency_ms)}
         print(f"  {f:13s} paper sum t_typ {p_total:6.3f} ms | ours sum t_typ {o_total:6.3f} ms "
               f"({100 * (o_total / p_total - 1):+6.1f}%) | ours end-to-end T(SSBN_0) {fam.base.latency_ms:6.3f} ms "
               f"({100 * (fam.base.latency_ms / p_total - 1):+6.1f}%)")
@@ -124,7 +137,42 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  same rule on the paper's own LUT (T offset unknown, taken as 0): {psel.winner} counts "
           f"{','.join(map(str, psel.candidate_counts))}")
     print(f"  paper's searched Res space counts: {','.join(str(len(x)) for x in searched['resnet'])}")
+    if args.out is not None:
+        write_outputs(args.out, res, ours, paper_arr, blocks, families, rhos, totals, args.device)
     return 0
+
+
+def write_outputs(out: Path, res, ours: np.ndarray, paper_arr: np.ndarray, blocks: list[str],
+                  families: tuple[str, ...], rhos: list[float], totals: dict, device: str) -> None:
+    """JSON result and figures (LUT scatter, Spearman per layer, candidate heatmap)."""
+    from hwsim import plots
+    from hwsim.bench.results import Headline, write_result
+    from nas.plots import candidate_heatmap
+
+    spans = {f: (a, b) for f, (a, b) in zip(families, ((0, 9), (9, 18), (18, 31)))}
+    series = {f"{f} ({b - a} blocks x 12 layers)": (ours[:, a:b].ravel(), paper_arr[:, a:b].ravel())
+              for f, (a, b) in spans.items()}
+    figs = [plots.predicted_vs_measured(out / "bbssp_vs_paper_lut_scatter.png", series,
+                                        f"layer-adaptive LUT entries t_ij (12 layers x 31 blocks): ours on simulated "
+                                        f"{device} vs the paper's measured ZCU102", band=0.15, log=True,
+                                        xlabel="paper's measured ZCU102 LUT entry",
+                                        ylabel=f"our LUT entry on simulated {device}")]
+    figs.append(plots.bar_chart(out / "bbssp_vs_paper_lut_spearman.png", [f"layer{i}" for i in range(len(rhos))],
+                                rhos, f"Spearman of our LUT vs the paper's across the 31 blocks of each layer "
+                                f"(mean {np.mean(rhos):+.3f}; target >= 0.9)", "Spearman rank correlation",
+                                "backbone layer"))
+    figs.append(out / "bbssp_vs_paper_lut_candidates.png")
+    candidate_heatmap(res, figs[-1])
+    headline = [Headline("Spearman per layer, mean over 12 layers", float(np.mean(rhos)), ">=", 0.9),
+                Headline("Spearman per layer, minimum", float(np.min(rhos)), ">=", 0.9)]
+    for f, t in totals.items():
+        headline.append(Headline(f"{f}: |SSBN_0 LUT total - paper's|", abs(100 * (t["ours_ms"] / t["paper_ms"] - 1)),
+                                 "<=", 15.0, "%"))
+    sel = res.selection
+    write_result(out, "bbssp_vs_paper_lut", headline, {
+        "device": device, "blocks": blocks, "ours_lut_ms": ours, "paper_lut_ms": paper_arr, "spearman": rhos,
+        "ssbn0_totals": totals, "winner": sel.winner, "candidate_counts": list(sel.candidate_counts),
+        "paper_res_counts": list(PAPER_RES_COUNTS)}, figs)
 
 
 if __name__ == "__main__":

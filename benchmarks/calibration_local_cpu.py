@@ -107,7 +107,7 @@ def write_outputs(out: Path, spaces: list[dict]) -> None:
         headline += [Headline(f"{sp['space']}: best corrector ({best}) held-out MAPE", m["mape"], "<=", 10.0, "%"),
                      Headline(f"{sp['space']}: board repeatability MAPE (noise floor)", sp["repeatability_mape"],
                               unit="%")]
-    fig.suptitle("calibration against this machine's CPU (1 thread)", fontsize=11)
+    plots.set_suptitle(fig, "calibration against this machine's CPU (1 thread)")
     path = plots.save_png(fig, out / "calibration_local_cpu_scatter.png")
     write_result(out, "calibration_local_cpu", headline, {"spaces": spaces}, [path])
 

@@ -77,14 +77,13 @@ def write_figures(out: Path, suite: dict[str, Any], model: str) -> list[Path]:
         fig, axes = plots.new_figure(len(profiles), 1, width=width, height=3.3 * len(profiles) + 0.6)
         for i, (dev, prof) in enumerate(profiles):
             plots.profile_breakdown_ax(axes[i, 0], prof, legend=i == 0)
-        fig.suptitle(f"{model}: per-kernel latency breakdown on one preset per device family", fontsize=11)
+        plots.set_suptitle(fig, f"{model}: per-kernel latency breakdown on one preset per device family")
         figs.append(plots.save_png(fig, out / f"{NAME}_breakdown.png"))
         fig, axes = plots.new_figure(len(profiles), 1, width=width, height=3.0 * len(profiles) + 0.6)
         for i, (dev, prof) in enumerate(profiles):
             plots.utilisation_ax(axes[i, 0], [k.name for k in prof.kernels],
                                  [100 * k.utilization for k in prof.kernels], f"{model} on {dev.name}")
-        fig.suptitle(f"{model}: MAC utilisation per kernel (MACs / (peak MACs per cycle x kernel cycles))",
-                     fontsize=11)
+        plots.set_suptitle(fig, f"{model}: MAC utilisation per kernel (MACs / (peak MACs per cycle x kernel cycles))")
         figs.append(plots.save_png(fig, out / f"{NAME}_utilisation.png"))
     ok = []
     for d in devices:
@@ -101,7 +100,7 @@ def write_figures(out: Path, suite: dict[str, Any], model: str) -> list[Path]:
             plots.device_roofline_ax(axes[i // ncols, i % ncols], dev, prof, dev.name)
         for j in range(len(ok), nrows * ncols):
             axes[j // ncols, j % ncols].set_axis_off()
-        fig.suptitle(f"roofline per device preset with the kernels of {model} (colour = device unit)", fontsize=11)
+        plots.set_suptitle(fig, f"roofline per device preset with the kernels of {model} (colour = device unit)")
         figs.append(plots.save_png(fig, out / f"{NAME}_roofline.png"))
     return figs
 

@@ -100,6 +100,24 @@ def label_ticks(ax: Any, labels: Sequence[str], axis: str = "x", max_labels: int
         ax.set_ylim(n - 0.4, -0.6)
 
 
+def set_title(ax: Any, title: str, fontsize: float = 10) -> None:
+    """Axes title wrapped to the axes' width (about 13 characters per inch at 10 pt)."""
+    import textwrap
+
+    if not title:
+        return
+    inches = ax.figure.get_figwidth() * ax.get_position().width
+    chars = max(20, int(inches * 13 * 10 / fontsize))
+    ax.set_title(textwrap.fill(title, chars), fontsize=fontsize)
+
+
+def set_suptitle(fig: Any, title: str, fontsize: float = 11) -> None:
+    """Figure title wrapped to the figure's width."""
+    import textwrap
+
+    fig.suptitle(textwrap.fill(title, max(30, int(fig.get_figwidth() * 12 * 11 / fontsize))), fontsize=fontsize)
+
+
 def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
@@ -126,8 +144,7 @@ def latency_breakdown_ax(ax: Any, names: Sequence[str], compute_ms: Sequence[flo
     label_ticks(ax, names)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("latency (ms)")
-    if title:
-        ax.set_title(title, fontsize=10)
+    set_title(ax, title)
     ax.grid(axis="y", alpha=0.3)
     if legend:
         ax.legend(fontsize=8, loc="upper right")
@@ -174,8 +191,7 @@ def utilisation_ax(ax: Any, names: Sequence[str], util_pct: Sequence[float], tit
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    if title:
-        ax.set_title(title, fontsize=10)
+    set_title(ax, title)
 
 
 def utilisation_bars(path: str | os.PathLike[str], names: Sequence[str], util_pct: Sequence[float],
@@ -215,8 +231,7 @@ def per_layer_panels(path: str | os.PathLike[str], names: Sequence[str], top: Ma
             ax.legend(fontsize=8, loc="upper right", ncols=min(4, len(series)))
     label_ticks(axes[-1, 0], names)
     axes[-1, 0].set_xlabel(xlabel)
-    if title:
-        axes[0, 0].set_title(title, fontsize=10)
+    set_title(axes[0, 0], title)
     return save_png(fig, path)
 
 
@@ -268,7 +283,7 @@ def grouped_bars(path: str | os.PathLike[str], labels: Sequence[str], series: Ma
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
     if len(series) > 1 or targets:
         ax.legend(fontsize=8, loc="best")
-    ax.set_title(title, fontsize=10)
+    set_title(ax, title)
     return save_png(fig, path)
 
 
@@ -320,8 +335,7 @@ def roofline_ax(ax: Any, peak_macs_per_s: float, dram_bytes_per_s: float, intens
         floor = min(floor, perf.min() / 2)
     ax.set_ylim(floor / 1e9, peak_macs_per_s / 1e9 * 2)
     ax.grid(which="both", alpha=0.2)
-    if title:
-        ax.set_title(title, fontsize=10)
+    set_title(ax, title)
     if legend:
         ax.legend(fontsize=7, loc="lower right")
 
@@ -361,13 +375,14 @@ def pareto_front(path: str | os.PathLike[str], points: Sequence[tuple[float, flo
     a.set_ylabel(ylabel)
     a.grid(alpha=0.3)
     a.legend(fontsize=8, loc="best")
-    a.set_title(title, fontsize=10)
+    set_title(a, title)
     return save_png(fig, path)
 
 
 def predicted_vs_measured_ax(ax: Any, series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                              title: str = "", band: float = 0.10, unit: str = "ms", log: bool | None = None,
-                             legend: bool = True) -> None:
+                             legend: bool = True, xlabel: str = "measured latency",
+                             ylabel: str = "predicted latency") -> None:
     """Predicted (y) vs measured (x) per series ``label -> (predicted, measured)``, the y = x line and a
     +-``band`` relative band. ``log`` defaults to log axes when the values span more than 20x."""
     allv = np.concatenate([np.concatenate([_finite(p), _finite(m)]) for p, m in series.values()]) \
@@ -386,20 +401,20 @@ def predicted_vs_measured_ax(ax: Any, series: Mapping[str, tuple[Sequence[float]
     if log:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel(f"measured latency ({unit})")
-    ax.set_ylabel(f"predicted latency ({unit})")
+    ax.set_xlabel(f"{xlabel} ({unit})")
+    ax.set_ylabel(f"{ylabel} ({unit})")
     ax.grid(which="both", alpha=0.2)
-    if title:
-        ax.set_title(title, fontsize=10)
+    set_title(ax, title)
     if legend:
         ax.legend(fontsize=7, loc="upper left")
 
 
 def predicted_vs_measured(path: str | os.PathLike[str], series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-                          title: str = "", band: float = 0.10, unit: str = "ms", log: bool | None = None) -> Path:
+                          title: str = "", band: float = 0.10, unit: str = "ms", log: bool | None = None,
+                          xlabel: str = "measured latency", ylabel: str = "predicted latency") -> Path:
     """One figure of :func:`predicted_vs_measured_ax`."""
-    fig, ax = new_figure(width=5.6, height=5.2)
-    predicted_vs_measured_ax(ax[0, 0], series, title, band, unit, log)
+    fig, ax = new_figure(width=6.0, height=5.6)
+    predicted_vs_measured_ax(ax[0, 0], series, title, band, unit, log, xlabel=xlabel, ylabel=ylabel)
     return save_png(fig, path)
 
 
@@ -441,7 +456,7 @@ def ssbn_cost_scatter(path: str | os.PathLike[str], families: Sequence[SsbnFamil
         a.grid(alpha=0.3)
         a.legend(fontsize=8, loc="best")
     if title:
-        fig.suptitle(title, fontsize=11)
+        set_suptitle(fig, title)
     return save_png(fig, path)
 
 
@@ -461,7 +476,7 @@ def heatmap(path: str | os.PathLike[str], matrix: Any, xlabels: Sequence[str], y
     norm = LogNorm(vmin=finite[finite > 0].min(), vmax=finite.max()) if log and (finite > 0).any() else None
     im = a.imshow(np.ma.masked_invalid(m), cmap=cmap, aspect="auto", norm=norm)
     for r, c in boxes:
-        a.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.6))
+        a.add_patch(Rectangle((c - 0.44, r - 0.44), 0.88, 0.88, fill=False, edgecolor="red", linewidth=1.8))
     if annotate:
         for (r, c), v in np.ndenumerate(m):
             if np.isfinite(v):
@@ -475,7 +490,7 @@ def heatmap(path: str | os.PathLike[str], matrix: Any, xlabels: Sequence[str], y
         a.set_xlabel(xlabel)
     if ylabel:
         a.set_ylabel(ylabel)
-    a.set_title(title, fontsize=10)
+    set_title(a, title)
     fig.colorbar(im, ax=a, label=cbar_label)
     return save_png(fig, path)
 
@@ -493,4 +508,4 @@ __all__ = ["DPI", "SsbnFamilyPoints", "bar_chart", "bar_width_inches", "calibrat
            "device_roofs", "figure_png", "grouped_bars", "heatmap", "is_png", "label_ticks", "latency_breakdown",
            "latency_breakdown_ax", "new_figure", "pareto_front", "per_layer_panels", "predicted_vs_measured",
            "predicted_vs_measured_ax", "profile_breakdown", "profile_breakdown_ax", "roofline", "roofline_ax",
-           "roofline_points", "save_png", "ssbn_cost_scatter", "utilisation_ax", "utilisation_bars"]
+           "roofline_points", "save_png", "set_suptitle", "set_title", "ssbn_cost_scatter", "utilisation_ax", "utilisation_bars"]
