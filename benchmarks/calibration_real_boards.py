@@ -5,11 +5,12 @@ archs (a seeded random sample disjoint from the training archs), print Spearman 
 Simulator estimates (eyeriss, fpga) are reported apart from measured devices.
 
 Honesty: the predictor sees only the workload of each arch (built by hwnas from the arch string; the execution
-mode -- pruned by a converter or every edge run by PyTorch -- is a documented property of each dataset column)
+mode -- pruned by a converter, every edge run by PyTorch, or none edges folded to zeros by HW-NAS-Bench's
+converter -- is a documented property of each dataset column, see ``calibration.datasets``)
 and a device-model LUT (``roofline-reference`` profile_isolated), and it is fitted on the training archs only.
 
-Noise ceiling: archs whose workloads are indistinguishable to any layer-additive predictor (pruned columns:
-the *same* network; unpruned columns: the same multiset of layer configurations) should have equal latency.
+Noise ceiling: archs whose workloads are indistinguishable to any layer-additive predictor (pruned and zero-folded
+columns: the *same* network; unpruned columns: the same multiset of layer configurations) should have equal latency.
 Predicting each such arch by the mean of the *other* members of its group (leave-one-out) gives the share within
 +-10% that measurement noise (plus effects no layer-sum sees) leaves reachable; it is printed as ``ceil10``.
 
@@ -37,7 +38,7 @@ from hwsim.fileio import shared_data_dir
 
 def group_keys(arch_strings: list[str], execution: str) -> list[tuple]:
     """Key per arch: equal keys <=> indistinguishable workloads (see module docstring)."""
-    from spaces.nb201 import EDGES, NB201_OPS, live_edges
+    from spaces.nb201 import EDGES, NB201_OPS, live_edges, zero_folded_cell
     from spaces.registry import get_space
 
     space = get_space("nb201")
@@ -47,6 +48,9 @@ def group_keys(arch_strings: list[str], execution: str) -> list[tuple]:
         ops = {(j, i): a[f"edge_{j}_{i}"] for j, i in EDGES}
         if execution == "pruned":
             out.append(tuple((e, ops[e]) for e in live_edges(ops)))
+        elif execution == "zero-folded":
+            cell = zero_folded_cell(ops)
+            out.append((tuple((e, ops[e]) for e in cell.edges), cell.kept, cell.reads_input))
         else:
             out.append(tuple(sum(ops[e] == o for e in EDGES) for o in NB201_OPS))
     return out
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     rows = []
     print(f"method={args.method}  LUT device={args.lut_device}  held-out={args.test_size} archs/file  seed={args.seed}")
-    print(f"{'file':8s} {'device':26s} {'status':9s} {'exec':9s} {'rho@10':>7s} {'10%@10':>7s} {'rho@100':>8s} "
+    print(f"{'file':8s} {'device':26s} {'status':9s} {'exec':11s} {'rho@10':>7s} {'10%@10':>7s} {'rho@100':>8s} "
           f"{'10%@100':>8s} {'MAPE@100':>9s} {'ceil10':>7s} {'grouped':>8s}")
     for fname in ("nb201_help.csv", "nb201_nnmeter.csv"):
         path = lat / fname
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((fname, col, res, ceil))
             short = "help" if "help" in fname else "nnmeter"
             note = " (1-ms steps)" if col.resolution_ms else ""
-            print(f"{short:8s} {col.name:26s} {col.status:9s} {col.execution:9s} {res[10].spearman:7.4f} "
+            print(f"{short:8s} {col.name:26s} {col.status:9s} {col.execution:11s} {res[10].spearman:7.4f} "
                   f"{100 * res[10].within_10pct:6.1f}% {res[100].spearman:8.4f} {100 * res[100].within_10pct:7.1f}% "
                   f"{res[100].mape:8.2f}% {100 * ceil:6.1f}% {grouped:8d}{note}", flush=True)
     measured = [r for r in rows if r[1].status == "measured"]

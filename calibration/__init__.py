@@ -4,7 +4,8 @@ held-out accuracy report out.
 * :mod:`calibration.measurements` -- the measurement file schema (CSV/JSON), loaders, one-line validation errors;
 * :mod:`calibration.datasets` -- loaders of the shared real-board data (HELP, nn-Meter, HW-NAS-Bench, Vitis AI,
   DPU profiles, the BBSSP authors' ZCU102 LUT);
-* :mod:`calibration.workloads` -- measurement -> workload (spaces by name, ``nb201-unpruned``), cached;
+* :mod:`calibration.workloads` -- measurement -> workload (spaces by name, ``nb201-unpruned``,
+  ``nb201-zero-folded``), cached;
 * :mod:`calibration.lut` -- per-layer-configuration latency tables, vectorised prediction, on-disk cache;
 * :mod:`calibration.correctors` -- global affine, per-kernel-type NNLS, learned residual (one interface);
 * :mod:`calibration.bbssp` -- the BBSSP layer-adaptive (policy-aware) LUT;

@@ -1,9 +1,15 @@
 """From a measurement to its workload: spaces by name, archs validated, workloads built once per structure.
 
-Space names are those of :mod:`spaces.registry` plus ``nb201-unpruned``: the NAS-Bench-201 macro network as
-PyTorch eager mode executes it (every edge runs, ``none`` is a multiply by zero, disconnected cells keep their
-body). HELP's GPU/CPU/phone columns were measured that way; TFLite/OpenVINO converters (nn-Meter, HW-NAS-Bench
-pixel3/raspi4) prune dead edges, which ``nb201`` models.
+Space names are those of :mod:`spaces.registry` plus two NAS-Bench-201 execution variants:
+
+* ``nb201-unpruned``: the macro network as PyTorch eager mode executes it (every edge runs, ``none`` is a multiply
+  by zero, disconnected cells keep their body). HELP's GPU/CPU/phone columns were measured that way.
+* ``nb201-zero-folded``: the converter of HW-NAS-Bench's Pixel 3 / Raspberry Pi 4 columns: ``none`` edges become
+  constant zeros, code that cannot reach the output is removed, but ops reading a constant zero still run (rules
+  in :func:`spaces.nb201.zero_folded_cell`).
+
+``nb201`` itself prunes every edge that cannot carry the input to the output, as the nn-Meter TFLite/OpenVINO
+converters did.
 """
 
 from __future__ import annotations
@@ -11,13 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hwsim.errors import HwnasError
 from hwsim.workload import Network
 from calibration.measurements import Measurement, MeasurementError, MeasurementSet
 
+if TYPE_CHECKING:
+    from spaces.nb201 import FoldedCell
+
 UNPRUNED_NB201 = "nb201-unpruned"
+ZERO_FOLDED_NB201 = "nb201-zero-folded"
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,85 @@ def _edge_unpruned(e: Any, x: str, op: str) -> str:
     return e.bn(e.conv(e.act(x, "relu"), e.channels(x), k))
 
 
+@dataclass(frozen=True)
+class NB201ZeroFoldedModel:
+    """NAS-Bench-201 macro network after a zero-folding converter (:func:`spaces.nb201.zero_folded_cell`).
+
+    Each cell runs its executed edges; an edge whose source node is a constant zero reads the cell input in the
+    IR (same shape; only the layer list matters for latency), except a ``skip_connect`` of a zero, which adds
+    nothing; the value of a kept dead convolution is added into the cell output. When the cell output does not
+    depend on the cell input, every earlier layer is dead: the network is the last cell on a constant graph input
+    ``zeros`` (the last stage's shape) followed by the head (BN, ReLU, global pool, linear); the image input is
+    then unused. Workload only (no torch twin).
+    """
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    input_size: int = 32
+    num_classes: int = 10
+    kind: ClassVar[str] = "nb201-zero-folded"
+
+    def check(self, space: Any) -> None:
+        from spaces.nb201 import NB201Model
+
+        NB201Model(self.channels, self.cells_per_stage, self.input_size, self.num_classes).check(space)
+
+    def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
+        from spaces.nb201 import EDGES, _reduction, zero_folded_cell
+
+        ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
+        cell = zero_folded_cell(ops)
+        if cell.reads_input:
+            x = e.bn(e.conv(e.input, self.channels, 3))
+            c = self.channels
+            for stage in range(3):
+                if stage:
+                    x = _reduction(e, x, c * 2)
+                    c *= 2
+                for _ in range(self.cells_per_stage):
+                    x = _folded_cell(e, x, ops, cell)
+        else:
+            _, h, w = e.shape(e.input)
+            x = e.builder.add_input("zeros", (self.channels * 4, -(-h // 4), -(-w // 4)))
+            x = _folded_cell(e, x, ops, cell)
+        x = e.act(e.bn(x), "relu")
+        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,
+                "input_size": self.input_size, "num_classes": self.num_classes}
+
+
+def _folded_cell(e: Any, x: str, ops: dict[tuple[int, int], str], cell: FoldedCell) -> str:
+    """One cell's executed edges on ``x``; returns the cell output (``x`` itself when nothing reaches it)."""
+    from spaces.nb201 import _edge
+
+    nodes: dict[int, str] = {0: x}
+    for j in (1, 2, 3):
+        acc: str | None = None
+        for t, i in cell.edges:
+            if t != j or (i not in nodes and ops[(t, i)] == "skip_connect"):  # a zero passed on adds nothing
+                continue
+            y = _edge(e, nodes.get(i, x), ops[(t, i)])
+            acc = y if acc is None else e.add(acc, y)
+        if j == 3:
+            for i in cell.kept:
+                acc = nodes[i] if acc is None else e.add(acc, nodes[i])
+        if acc is not None:
+            nodes[j] = acc
+    return nodes.get(3, x)
+
+
+def nb201_zero_folded_space() -> Any:
+    """The NB201 space whose workloads are those of a zero-folding converter (see module docstring)."""
+    from spaces.core import Choice, SearchSpace
+    from spaces.nb201 import LABELS, NB201_OPS, NB201Codec
+
+    return SearchSpace(ZERO_FOLDED_NB201, tuple(Choice(lb, NB201_OPS) for lb in LABELS), NB201ZeroFoldedModel(),
+                       description="NAS-Bench-201 cells, none edges folded to constant zeros",
+                       codec=NB201Codec())
+
+
 def nb201_unpruned_space() -> Any:
     """The NB201 space whose workloads execute every edge (see module docstring)."""
     from spaces.core import Choice, SearchSpace
@@ -90,13 +179,16 @@ def nb201_unpruned_space() -> Any:
 def space_names() -> tuple[str, ...]:
     from spaces.registry import space_names as _names
 
-    return tuple(_names()) + (UNPRUNED_NB201,)
+    return tuple(_names()) + (UNPRUNED_NB201, ZERO_FOLDED_NB201)
 
 
 def get_space(name: str) -> Any:
-    """A search space by name (``spaces.registry`` names, ``nb201-unpruned``, or a ``.toml`` path)."""
+    """A search space by name (``spaces.registry`` names, ``nb201-unpruned``, ``nb201-zero-folded``, or a ``.toml``
+    path)."""
     if name == UNPRUNED_NB201:
         return nb201_unpruned_space()
+    if name == ZERO_FOLDED_NB201:
+        return nb201_zero_folded_space()
     from spaces.registry import get_space as _get
 
     return _get(name)
@@ -180,5 +272,5 @@ class WorkloadResolver:
                 self.workload(m)
 
 
-__all__ = ["NB201UnprunedModel", "UNPRUNED_NB201", "WorkloadResolver", "get_space", "nb201_unpruned_space",
-           "space_names"]
+__all__ = ["NB201UnprunedModel", "NB201ZeroFoldedModel", "UNPRUNED_NB201", "WorkloadResolver", "ZERO_FOLDED_NB201",
+           "get_space", "nb201_unpruned_space", "nb201_zero_folded_space", "space_names"]

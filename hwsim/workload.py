@@ -858,6 +858,14 @@ class NetworkBuilder:
     def shape(self, src: str) -> Shape:
         return self._shapes[src]
 
+    def add_input(self, name: str, shape: Shape) -> str:
+        """Declare one more graph input (e.g. a constant a converter left unevaluated); returns its name."""
+        if name in self._shapes:
+            raise WorkloadError(f"builder {self.name!r}: input name {name!r} is already used")
+        self._inputs.append((name, tuple(shape)))
+        self._shapes[name] = tuple(shape)
+        return name
+
     def _name(self, base: str, name: str | None) -> str:
         if name is not None:
             return name

@@ -14,6 +14,16 @@ constant. We then build the smallest network that still maps the image to logits
 average pool, flatten, linear(C -> classes) - about 0.44 M MACs instead of 7.8 - 220 M, matching the near-zero
 latencies in ``latency/nb201_*.csv``.
 
+Zero folding (what HW-NAS-Bench's Pixel 3 / Raspberry Pi 4 converter did, :func:`zero_folded_cell`): each ``none``
+edge becomes a constant zero and every op whose result cannot reach the output is removed, but the ops that read
+such a constant still run. An edge therefore runs when its op is not ``none`` and its target node reaches the
+output through non-``none`` edges, even if its source node is a constant zero. One more behaviour of that
+converter: a node that reaches the output only through ``none`` edges and whose value is a single
+``nor_conv_*`` edge keeps that convolution (the zero multiply ends up inside the convolution instead of being
+folded), together with what feeds it, except when node 1 is such a node and node 2 is dead too and adds
+``x1 * 0`` to a real op on ``x0`` -- then neither convolution runs. These rules are read from the measured
+columns (see ``calibration.datasets``), not from the converter's source.
+
 MACs/params of the unpruned cells match the NAS-Bench-201 API: its FLOPs are our MACs plus the classifier bias
 (its counter skips pooling), its params count conv/linear weights and BN affine terms, like ours.
 """
@@ -44,6 +54,56 @@ def live_edges(ops: dict[tuple[int, int], str]) -> tuple[tuple[int, int], ...]:
     if 3 not in fwd:
         return ()
     return tuple((j, i) for j, i in EDGES if ops[(j, i)] != "none" and i in fwd and j in bwd)
+
+
+_CONVS = ("nor_conv_1x1", "nor_conv_3x3")
+
+
+@dataclass(frozen=True)
+class FoldedCell:
+    """What a zero-folding converter executes of one cell (see module docstring).
+
+    ``edges``: executed edges (target, source) in arch-string order; ``kept``: dead nodes whose lone convolution
+    still runs (its zero product enters the cell output); ``reads_input``: whether the cell output depends on the
+    cell input (if not, every earlier layer is dead and only the last cell runs, on a constant).
+    """
+
+    edges: tuple[tuple[int, int], ...]
+    kept: tuple[int, ...]
+    reads_input: bool
+
+
+def zero_folded_cell(ops: dict[tuple[int, int], str]) -> FoldedCell:
+    """The edges a zero-folding converter keeps (module docstring); ``ops`` maps (target, source) to an op."""
+    def real(e: tuple[int, int]) -> bool:
+        return ops[e] != "none"
+
+    bwd = {3}
+    for i in (2, 1, 0):
+        if any(real((j, i)) and j in bwd for j in range(i + 1, 4)):
+            bwd.add(i)
+    run = {e for e in EDGES if real(e) and e[0] in bwd}
+
+    def lone_conv(i: int) -> bool:
+        ins = [(i, s) for s in range(i) if real((i, s))]
+        return (i not in bwd and len(ins) == 1 and ops[ins[0]] in _CONVS
+                and not any(real((k, i)) for k in range(i + 1, 4)))
+
+    folded_pair = lone_conv(1) and 2 not in bwd and real((2, 0))
+    kept = tuple(i for i in (1, 2) if lone_conv(i) and not folded_pair)
+    for i in kept:
+        todo = [i]
+        while todo:
+            t = todo.pop()
+            for s in range(t):
+                if real((t, s)) and (t, s) not in run:
+                    run.add((t, s))
+                    todo.append(s)
+    dep = {0}
+    for j in (1, 2, 3):
+        if any((j, i) in run and i in dep for i in range(j)):
+            dep.add(j)
+    return FoldedCell(tuple(e for e in EDGES if e in run), kept, 3 in dep or any(i in dep for i in kept))
 
 
 def is_connected(arch: Arch) -> bool:
@@ -166,4 +226,5 @@ def nb201_space(channels: int = 16, cells_per_stage: int = 5, input_size: int = 
                        description="NAS-Bench-201 cells", codec=NB201Codec())
 
 
-__all__ = ["NB201_OPS", "NB201Codec", "NB201Model", "is_connected", "live_edges", "nb201_space"]
+__all__ = ["FoldedCell", "NB201_OPS", "NB201Codec", "NB201Model", "is_connected", "live_edges", "nb201_space",
+           "zero_folded_cell"]

@@ -9,7 +9,7 @@ import pytest
 
 from hwsim.workload import Conv2d
 from spaces.core import SpaceError
-from spaces.nb201 import NB201_OPS, is_connected, live_edges, nb201_space
+from spaces.nb201 import EDGES, NB201_OPS, FoldedCell, is_connected, live_edges, nb201_space, zero_folded_cell
 
 ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
@@ -83,6 +83,48 @@ def test_pruning_rules() -> None:
     assert live("|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|") == ((3, 0),)
     assert live("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|") == ()
     assert len(live(ALL_3X3)) == 6
+
+
+def _folded(text: str) -> FoldedCell:
+    a = nb201_space().parse(text)
+    return zero_folded_cell({(j, i): a[f"edge_{j}_{i}"] for j, i in EDGES})
+
+
+def test_zero_folding_rules() -> None:
+    # nothing to fold: every edge runs
+    assert _folded(ALL_3X3) == FoldedCell(EDGES, (), True)
+    # node 1 is a constant zero (0->1 is none); its 3x3 conv to the output still runs, unlike under pruning
+    zero_fed = "|none~0|+|skip_connect~0|none~1|+|none~0|nor_conv_3x3~1|skip_connect~2|"
+    assert _folded(zero_fed) == FoldedCell(((2, 0), (3, 1), (3, 2)), (), True)
+    assert (3, 1) not in live_edges({(j, i): nb201_space().parse(zero_fed)[f"edge_{j}_{i}"] for j, i in EDGES})
+    # a dead end that is not a lone conv is dropped: node 1 (a pool) reaches the output through 'none' only
+    assert _folded("|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|") == FoldedCell(
+        ((3, 0),), (), True)
+    # a dead lone conv is kept and carries the input: this disconnected cell still runs a conv per cell
+    assert _folded("|none~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|none~2|") == FoldedCell(((2, 0),), (2,), True)
+    # ... except the pair node 1 = conv(x0) (dead), node 2 = op(x0) + x1 * 0 (dead): both fold away
+    assert _folded("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|none~2|") == FoldedCell(
+        ((3, 0),), (), True)
+    assert _folded("|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|none~2|") == FoldedCell(
+        ((3, 0),), (), True)
+    # node 1 is kept when node 2 is live (its zero product reaches the output through node 2)
+    assert _folded("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|avg_pool_3x3~2|") == FoldedCell(
+        ((1, 0), (2, 0), (3, 2)), (1,), True)
+    # output fed only by an op on a constant zero: the cell ignores its input (only the last cell runs)
+    assert _folded("|none~0|+|skip_connect~0|none~1|+|none~0|nor_conv_3x3~1|none~2|") == FoldedCell(
+        ((3, 1),), (), False)
+    assert _folded("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|") == FoldedCell(
+        (), (), False)
+
+
+def test_zero_folding_keeps_a_superset_of_the_live_edges() -> None:
+    space = nb201_space()
+    for a in space.enumerate():
+        ops = {(j, i): a[f"edge_{j}_{i}"] for j, i in EDGES}
+        cell, live = zero_folded_cell(ops), live_edges(ops)
+        assert set(live) <= set(cell.edges)
+        assert all(ops[e] != "none" for e in cell.edges)
+        assert cell.reads_input or not live  # a connected cell always reads its input
 
 
 def test_pruned_network_has_no_dead_layers() -> None:
