@@ -14,7 +14,11 @@ step (parameters x3 + saved activations) and seconds per epoch, then the ratios 
 Paper averages (targets): >= 1.9x lower latency at <= 1% accuracy loss, >= 4x lower supernet memory, >= 2.7x
 faster epochs.
 
-    python benchmarks/bbssp_repro.py [--profile DIR] [--epochs 2] [--steps 8] [--final-steps 300]
+``--out DIR`` also writes ``DIR/bbssp_repro.json`` and the figures: accuracy vs end-to-end latency of the searched
+archs with their Pareto front, and the SSBN cost scatter and candidate heatmap of the profile (kept, resumable, in
+``DIR/bbssp_repro_profile`` unless ``--profile`` names one).
+
+    python benchmarks/bbssp_repro.py [--profile DIR] [--epochs 2] [--steps 8] [--final-steps 300] [--out DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from nas.executors import LocalExecutor
 from nas.profiling import ProfileConfig, profile_spaces
 from nas.search.differentiable import DifferentiableConfig
 from nas.search.run import SearchTarget, run_differentiable, target_from_device, target_from_profile
+from hwsim.progress import progress_factory, track
 from spaces.bbssp_families import FAMILIES, bbssp_backbone
 from spaces.backbone import layer_labels
 from spaces.core import Choice, SearchSpace
@@ -63,12 +68,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--final-steps", type=int, default=300, help="training steps of each searched arch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=None, help="write the JSON result and figures into this folder")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
+    progress = progress_factory(args.quiet)
 
     t_start = time.perf_counter()
-    prof = Path(args.profile or tempfile.mkdtemp(prefix="bbssp_repro_"))
+    if args.profile:
+        prof = Path(args.profile)
+    elif args.out is not None:
+        prof = args.out / "bbssp_repro_profile"
+    else:
+        prof = Path(tempfile.mkdtemp(prefix="bbssp_repro_"))
     ev0 = ZeroCostEvaluator(DatasetSpec("synthetic", 32, num_samples=256), ("naswot", "synflow", "grad_norm"), 16)
-    res = profile_spaces(ProfileConfig(CIFAR_FAMILIES, DEVICE, ev0, CostParams()), prof, LocalExecutor(args.workers))
+    res = profile_spaces(ProfileConfig(CIFAR_FAMILIES, DEVICE, ev0, CostParams()), prof, LocalExecutor(args.workers),
+                         progress)
     print(f"profile: {prof} -- winner {res.selection.winner}, candidates "
           f"{','.join(map(str, res.selection.candidate_counts))} ({time.perf_counter() - t_start:.0f} s)")
 
@@ -82,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                            Budget(steps=1), batch_size=64)
     cfg = DifferentiableConfig(args.epochs, args.batch, max_steps_per_epoch=args.steps, seed=args.seed)
     rows = []
-    for label, t in targets:
+    for label, t in track(targets, len(targets), "spaces searched", progress):
         t0 = time.perf_counter()
-        s = run_differentiable(t, final, data, cfg, args.search_size)
+        s = run_differentiable(t, final, data, cfg, args.search_size, progress=progress)
         b = s["best"]
         row = {"space": label, "size": t.space.size(), "paths": s["supernet_paths"], "arch": b["arch"],
                "accuracy": b["accuracy"], "latency_ms": b["device_latency_ms"], "lut_ms": b["predicted_latency_ms"],
@@ -111,13 +125,44 @@ def main(argv: list[str] | None = None) -> int:
               f"{100 * (tuned['accuracy'] - r['accuracy']):+6.2f} pt   supernet memory "
               f"{r['mem_mib'] / tuned['mem_mib']:5.2f}x   epoch time {r['epoch_s'] / tuned['epoch_s']:5.2f}x")
     others = rows[1:]
-    print(f"  average over untuned spaces: latency "
-          f"{np.mean([r['latency_ms'] / tuned['latency_ms'] for r in others]):.2f}x (target >= 1.9x), accuracy "
-          f"{100 * np.mean([tuned['accuracy'] - r['accuracy'] for r in others]):+.2f} pt (target >= -1), memory "
-          f"{np.mean([r['mem_mib'] / tuned['mem_mib'] for r in others]):.2f}x (target >= 4x), epoch "
-          f"{np.mean([r['epoch_s'] / tuned['epoch_s'] for r in others]):.2f}x (target >= 2.7x)")
+    avg = {"latency_x": float(np.mean([r['latency_ms'] / tuned['latency_ms'] for r in others])),
+           "accuracy_pt": float(100 * np.mean([tuned['accuracy'] - r['accuracy'] for r in others])),
+           "memory_x": float(np.mean([r['mem_mib'] / tuned['mem_mib'] for r in others])),
+           "epoch_x": float(np.mean([r['epoch_s'] / tuned['epoch_s'] for r in others]))}
+    print(f"  average over untuned spaces: latency {avg['latency_x']:.2f}x (target >= 1.9x), accuracy "
+          f"{avg['accuracy_pt']:+.2f} pt (target >= -1), memory {avg['memory_x']:.2f}x (target >= 4x), epoch "
+          f"{avg['epoch_x']:.2f}x (target >= 2.7x)")
     print(f"total {time.perf_counter() - t_start:.0f} s")
+    if args.out is not None:
+        write_outputs(args.out, res, rows, avg, vars(args) | {"out": str(args.out), "profile": str(prof)})
     return 0
+
+
+def write_outputs(out: Path, res, rows: list[dict], avg: dict, config: dict) -> None:
+    """JSON result (headline: the paper's four average ratios) and figures (Pareto front of the searched archs,
+    SSBN cost scatter, candidate heatmap)."""
+    from hwsim.bench.results import Headline, write_result
+    from hwsim.plots import pareto_front as pareto_plot
+    from nas.plots import candidate_heatmap, cost_scatter
+    from nas.search.pareto import pareto_front
+
+    points = [(r["latency_ms"], r["accuracy"], r["space"]) for r in rows]
+    front = pareto_front([p[0] for p in points], [p[1] for p in points])
+    figs = [pareto_plot(out / "bbssp_repro_pareto.png", points, front,
+                        f"searched archs: accuracy (digits, {config['final_steps']} steps) vs end-to-end latency on "
+                        f"simulated {DEVICE}, one FBNet-style search per space",
+                        xlabel=f"end-to-end latency on {DEVICE} (ms)", ylabel="accuracy (digits test set)")]
+    figs.append(out / "bbssp_repro_cost_scatter.png")
+    cost_scatter(res, figs[-1])
+    figs.append(out / "bbssp_repro_candidates.png")
+    candidate_heatmap(res, figs[-1])
+    headline = [Headline("untuned / tuned latency (average)", avg["latency_x"], ">=", 1.9, "x"),
+                Headline("tuned - untuned accuracy (average)", avg["accuracy_pt"], ">=", -1.0, " pt"),
+                Headline("untuned / tuned supernet memory (average)", avg["memory_x"], ">=", 4.0, "x"),
+                Headline("untuned / tuned epoch time (average)", avg["epoch_x"], ">=", 2.7, "x")]
+    write_result(out, "bbssp_repro", headline, {"config": config, "winner": res.selection.winner,
+                                                 "candidate_counts": list(res.selection.candidate_counts),
+                                                 "rows": rows, "averages": avg}, figs)
 
 
 if __name__ == "__main__":

@@ -366,11 +366,13 @@ def pareto_front(path: str | os.PathLike[str], points: Sequence[tuple[float, flo
     """Points ``(latency, accuracy, group)``, one colour per group, with the front (indices) joined in red."""
     fig, axes = new_figure(width=6.4, height=4.4)
     a = axes[0, 0]
+    size = 50 if len(points) <= 20 else 14
     for g in sorted({p[2] for p in points}):
-        a.scatter([p[0] for p in points if p[2] == g], [p[1] for p in points if p[2] == g], s=14, alpha=0.6,
+        a.scatter([p[0] for p in points if p[2] == g], [p[1] for p in points if p[2] == g], s=size, alpha=0.7,
                   label=g)
     fp = sorted((points[i] for i in front), key=lambda p: p[0])
-    a.plot([p[0] for p in fp], [p[1] for p in fp], "r.-", label=f"Pareto front ({len(fp)})")
+    a.plot([p[0] for p in fp], [p[1] for p in fp], "r-", lw=1.2, marker="o", mfc="none", ms=9 if size > 14 else 5,
+           label=f"Pareto front ({len(fp)})")
     a.set_xlabel(xlabel)
     a.set_ylabel(ylabel)
     a.grid(alpha=0.3)
