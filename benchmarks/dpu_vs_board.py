@@ -1,5 +1,5 @@
 """Real-board check of the DPU model: predicted vs measured single-thread latency on ZCU102 / ZCU104 / KV260,
-and per-node runtimes of VGG-16 convs (FCN8's encoder) vs :meth:`profile`.
+and per-node runtimes of VGG-16 convs (FCN8's encoder) and of ProxylessNAS-Mobile 0.5 vs :meth:`profile`.
 
 Data: ``$HWNAS_SHARED_DATA/dpu/vitis_ai_zoo_latency.csv`` and ``dpu_layer_profiles.csv`` (default
 ``<repo>/../shared/data``). Rules: the DPU parameters are the presets' (public facts + fits on the layer
@@ -8,6 +8,9 @@ processing, ms) -- by least squares on relative error over at most three models 
 error is reported on the others. No per-model constant, no measured number enters a prediction.
 A second check needs no fitted constant at all: the KV260 has one DPU core, so its multi-thread fps (host work
 overlapped on the other CPU cores) measures 1 / DPU time, which ``run(...).device_ms`` predicts.
+The ProxylessNAS-Mobile 0.5 network is rebuilt from its published architecture
+(:data:`spaces.proxyless.PROXYLESS_MOBILE` at width 0.5) and matched to the profiled DPU nodes by their MOPs:
+a node is a dense conv (or the FC) plus the depthwise conv that follows it, as the DNNDK compiler groups them.
 
 Run: ``python benchmarks/dpu_vs_board.py`` (add ``--json`` for machine-readable output).
 """
@@ -25,7 +28,9 @@ from pathlib import Path
 
 from hwsim.devices import get_device
 from hwsim.devices.base import AcceleratorDevice
+from hwsim.workload import Conv2d, Linear, Network
 from hwsim.zoo import get_model
+from spaces.proxyless import PROXYLESS_MOBILE, proxyless_space
 
 BOARDS = {"ZCU102": "dpu-b4096-zcu102", "ZCU104": "dpu-b4096-zcu104", "KV260": "dpu-b4096-kv260"}
 VERSIONS = ("2.0", "1.4", "1.3")  # newest Vitis AI release with a single-thread latency column first
@@ -57,6 +62,9 @@ FIT_MODELS = ("cf_resnet18_imagenet_224_224_3.65G", "tf_mobilenetv1_1.0_imagenet
 VGG_NODES = {f"block{b}_conv{i}_convolution": idx for (b, i), idx in zip(
     [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3)],
     [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28])}
+
+
+PROXYLESS_MODEL = "proxylessmobile05"  # the model column of dpu_layer_profiles.csv starts with this
 
 
 def data_dir() -> Path:
@@ -154,16 +162,105 @@ def vgg_check(shared: Path) -> list[dict]:
     return out
 
 
+def proxyless_network() -> Network:
+    """ProxylessNAS-Mobile at width 0.5 (OFA/proxyless_nas ``proxyless_mobile``), 224x224, 1000 classes."""
+    return proxyless_space(224, 1000, width_mult=0.5).to_workload(PROXYLESS_MOBILE, name=PROXYLESS_MODEL)
+
+
+def proxyless_nodes(net: Network) -> list[tuple[str, ...]]:
+    """The DNNDK node grouping of ``net``'s conv/FC layers: a dense conv or FC starts a node, a depthwise conv
+    joins the node before it (``conv_1`` of the profile = stem conv + first depthwise conv)."""
+    nodes: list[list[str]] = []
+    for layer in net.layers:
+        if isinstance(layer, Conv2d) and layer.is_depthwise and nodes:
+            nodes[-1].append(layer.name)
+        elif isinstance(layer, (Conv2d, Linear)):
+            nodes.append([layer.name])
+    return [tuple(n) for n in nodes]
+
+
+def proxyless_check(shared: Path, device: AcceleratorDevice | None = None) -> list[dict]:
+    """Per-node runtimes of ProxylessNAS-Mobile 0.5 on ZCU102 vs :meth:`profile` (``device`` defaults to the
+    ZCU102 preset). Every kernel counts for the node of its anchor, or of the conv/FC layer before it (adds,
+    poolings that stay kernels of their own). Raises ValueError when a node's MOPs differ from the profile's."""
+    rows = [r for r in csv.DictReader((shared / "dpu" / "dpu_layer_profiles.csv").open())
+            if r["model"].startswith(PROXYLESS_MODEL) and r["node_index"] != "TOTAL"]
+    net = proxyless_network()
+    nodes = proxyless_nodes(net)
+    if len(nodes) != len(rows):
+        raise ValueError(f"{len(nodes)} conv/FC nodes rebuilt, the profile lists {len(rows)}")
+    for names, r in zip(nodes, rows):
+        mops = 2 * sum(net[n].macs for n in names) / 1e6
+        if abs(mops - float(r["workload_mops"])) > 0.0015:
+            raise ValueError(f"node {r['node_name']}: layers {names} hold {mops:.3f} MOPs, the profile "
+                             f"{r['workload_mops']}")
+    node_of: dict[str, int] = {}
+    current = 0
+    first = {names[0]: i for i, names in enumerate(nodes)}
+    for layer in net.layers:
+        current = first.get(layer.name, current)
+        node_of[layer.name] = current
+    for i, names in enumerate(nodes):
+        node_of.update({n: i for n in names})
+    dev = device or no_host(get_device("dpu-b4096-zcu102"))
+    pred = [0.0] * len(nodes)
+    kernels: list[list[str]] = [[] for _ in nodes]
+    for k in dev.profile(net).kernels:
+        i = node_of[k.layers[0]]
+        pred[i] += k.latency_ms
+        kernels[i].append(k.name)
+    out = []
+    for names, r, p, ks in zip(nodes, rows, pred, kernels):
+        m = float(r["runtime_ms"])
+        out.append({"node": r["node_name"].removeprefix(PROXYLESS_MODEL + "_"), "layers": list(names),
+                    "kernels": ks, "mops": float(r["workload_mops"]), "predicted_ms": p, "measured_ms": m,
+                    "error": (p - m) / m})
+    return out
+
+
+def fit_small_kernel_overheads(shared: Path, step: float = 0.5, max_pass_cycles: float = 20.0) -> dict[str, float]:
+    """Fit the two small-kernel parameters of the presets on the ProxylessNAS-Mobile 0.5 rows: least squares on
+    the relative per-node error, ``alu_pass_overhead_cycles`` on a grid of ``step`` cycles and, for each,
+    ``kernel_overhead_cycles`` in closed form (every kernel of a node adds it once to the node's time)."""
+    base = no_host(get_device("dpu-b4096-zcu102"))
+    best: tuple[float, float, float] | None = None
+    n_rows = 0
+    for i in range(int(max_pass_cycles / step) + 1):
+        c = i * step
+        dev = AcceleratorDevice(base.name, dataclasses.replace(base.cost_model, alu_pass_overhead_cycles=c),
+                                dataclasses.replace(base.mechanisms, kernel_overhead_cycles=0),
+                                base.bytes_per_element)
+        rows = proxyless_check(shared, dev)
+        n_rows = len(rows)
+        p = [r["predicted_ms"] for r in rows]
+        n = [len(r["kernels"]) for r in rows]
+        m = [r["measured_ms"] for r in rows]
+        o_ms = math.fsum(k * (mi - pi) / mi ** 2 for k, pi, mi in zip(n, p, m)) / math.fsum(
+            k * k / mi ** 2 for k, mi in zip(n, m))
+        sse = math.fsum(((pi + k * o_ms - mi) / mi) ** 2 for k, pi, mi in zip(n, p, m))
+        if best is None or sse < best[0]:
+            best = (sse, c, o_ms)
+    assert best is not None
+    sse, c, o_ms = best
+    clock = base.cost_model.clock_mhz
+    return {"alu_pass_overhead_cycles": c, "kernel_overhead_us": o_ms * 1e3,
+            "kernel_overhead_cycles": o_ms * 1e3 * clock, "rms_relative_error": math.sqrt(sse / n_rows)}
+
+
 def fitted_parameter_check(shared: Path) -> dict[str, float]:
-    """Recompute the two DPU parameters the presets fit on the AlexNet layer profile."""
+    """Recompute the DPU parameters the presets fit on the AlexNet and ProxylessNAS layer profiles."""
     rows = {r["node_name"]: r for r in csv.DictReader((shared / "dpu" / "dpu_layer_profiles.csv").open())
             if r["model"].startswith("alexnet")}
     w6, w7 = 9216 * 4096 + 4096, 4096 * 4096 + 4096
     gbps = (w6 + w7) / ((float(rows["fc6"]["runtime_ms"]) + float(rows["fc7"]["runtime_ms"])) * 1e6)
     fc8_ms = float(rows["fc8"]["runtime_ms"])
     overhead_us = (fc8_ms - (4096 * 2 + 2) / (gbps * 1e6)) * 1e3
+    small = fit_small_kernel_overheads(shared)
     return {"weight_stream_gbps": gbps, "bandwidth_efficiency_at_281MHz": gbps / (32 * 0.281),
-            "kernel_overhead_us": overhead_us, "kernel_overhead_cycles_at_281MHz": overhead_us * 281}
+            "alexnet_fc8_overhead_us": overhead_us,
+            "kernel_overhead_us (ProxylessNAS fit)": small["kernel_overhead_us"],
+            "kernel_overhead_cycles_at_281MHz": small["kernel_overhead_cycles"],
+            "alu_pass_overhead_cycles": small["alu_pass_overhead_cycles"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,19 +273,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     boards = board_check(shared)
     vgg = vgg_check(shared)
+    proxyless = proxyless_check(shared)
     kv = kv260_throughput_check(shared)
     params = fitted_parameter_check(shared)
     held = boards["held_out"]
     mape = 100 * sum(abs(e) for *_, e in held) / len(held)
     within = sum(abs(e) <= 0.15 for *_, e in held) / len(held)
     vgg_within = sum(abs(r["error"]) <= 0.10 for r in vgg) / len(vgg)
+    px_mape = 100 * sum(abs(r["error"]) for r in proxyless) / len(proxyless)
+    px_within = sum(abs(r["error"]) <= 0.20 for r in proxyless)
     if args.json:
         print(json.dumps({"boards": boards["boards"], "vgg16_nodes": vgg, "kv260_multithread": kv,
-                          "fitted_parameters": params,
+                          "proxyless_nodes": proxyless, "fitted_parameters": params,
                           "held_out_mape_pct": mape, "held_out_within_15pct": within,
-                          "vgg16_nodes_within_10pct": vgg_within}, indent=1))
+                          "vgg16_nodes_within_10pct": vgg_within, "proxyless_nodes_mape_pct": px_mape,
+                          "proxyless_nodes_within_20pct": px_within / len(proxyless)}, indent=1))
         return 0
-    print("DPU parameters fitted on the AlexNet layer profile (presets' [provenance]):")
+    print("DPU parameters fitted on the AlexNet and ProxylessNAS layer profiles (presets' [provenance]):")
     for k, v in params.items():
         print(f"  {k:34s} {v:10.3f}")
     print(f"\nExcluded zoo rows: " + "; ".join(f"{k} ({v})" for k, v in EXCLUDED.items()))
@@ -216,6 +317,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{100 * r['error']:+7.1f}%")
     print(f"  within +-10%: {sum(abs(r['error']) <= 0.10 for r in vgg)}/{len(vgg)} = {100 * vgg_within:.0f}% "
           f"(target 100%); max |error| {100 * max(abs(r['error']) for r in vgg):.1f}%")
+    print("\nProxylessNAS-Mobile 0.5 DPU nodes (ZCU102 profile, OFA-FPGA) vs profile() (node = dense conv + the "
+          "depthwise conv after it):")
+    print(f"  {'node':9s} {'MOPs':>7s} {'kernels':28s} {'pred ms':>8s} {'meas ms':>8s} {'error':>8s}")
+    for r in proxyless:
+        print(f"  {r['node']:9s} {r['mops']:7.3f} {'+'.join(r['kernels']):28s} {r['predicted_ms']:8.3f} "
+              f"{r['measured_ms']:8.3f} {100 * r['error']:+7.1f}%")
+    total_p = math.fsum(r["predicted_ms"] for r in proxyless)
+    total_m = math.fsum(r["measured_ms"] for r in proxyless)
+    print(f"  sum of nodes: predicted {total_p:.3f} ms, measured {total_m:.3f} ms "
+          f"({100 * (total_p / total_m - 1):+.1f}%); MAPE {px_mape:.1f}%; within +-20%: {px_within}/{len(proxyless)} = "
+          f"{100 * px_within / len(proxyless):.0f}%")
     return 0
 
 

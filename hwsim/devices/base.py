@@ -16,6 +16,13 @@ Between the two lie the mechanisms of :class:`Mechanisms`, each switchable in th
     is read from DRAM by the conv kernel);
 ``fuse_conv_pool``
     a conv kernel absorbs the pooling that is the sole consumer of its output;
+``fuse_conv_depthwise``
+    a (non-depthwise) conv kernel absorbs a depthwise conv that is the sole consumer of its output (after its
+    batch norm/activation), with the depthwise conv's own batch norm and activation; the map between the two
+    stays on chip. Only templates whose ``can_fuse_into_conv`` accepts the layer (the DPU, which runs the
+    depthwise conv on its ALU engine pipelined behind the conv engine) do this;
+``fuse_conv_global_pool``
+    likewise for a global pooling that is the sole consumer of a conv kernel's output;
 ``fuse_layout``
     flatten/reshape and concatenation are eliminated (producers write straight into the consumer's buffer);
 ``overlap_weight_load``
@@ -54,6 +61,7 @@ from hwsim.workload import (
     Concat,
     Conv2d,
     Elementwise,
+    GlobalPool,
     Layer,
     Linear,
     MatMul,
@@ -75,6 +83,9 @@ class DeviceError(HwnasError):
 class Mechanisms:
     """Switches for the mechanisms that separate ``profile`` from ``run`` (see the module docstring).
 
+    ``fuse_conv_depthwise`` / ``fuse_conv_global_pool`` (off by default) let a conv kernel hold the depthwise conv
+    or global pooling after it, for templates whose cost model accepts it (``CostModel.can_fuse_into_conv``).
+
     ``cpu_fallback``: a layer the device cannot run becomes an explicit CPU kernel (as the Vitis AI compiler
     partitions a graph) instead of an error; its time is ``max(macs / cpu_gmacs_per_s, bytes / cpu_bandwidth)``
     plus ``cpu_ops_per_ns`` for non-MAC element operations.
@@ -86,6 +97,8 @@ class Mechanisms:
     fuse_conv_bn_act: bool = True
     fuse_conv_eltwise: bool = True
     fuse_conv_pool: bool = True
+    fuse_conv_depthwise: bool = False
+    fuse_conv_global_pool: bool = False
     fuse_layout: bool = True
     overlap_weight_load: bool = True
     kernel_overhead_cycles: int = 0
@@ -99,8 +112,8 @@ class Mechanisms:
     noise_seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("fuse_conv_bn_act", "fuse_conv_eltwise", "fuse_conv_pool", "fuse_layout",
-                     "overlap_weight_load", "shared_bandwidth", "cpu_fallback"):
+        for name in ("fuse_conv_bn_act", "fuse_conv_eltwise", "fuse_conv_pool", "fuse_conv_depthwise",
+                     "fuse_conv_global_pool", "fuse_layout", "overlap_weight_load", "shared_bandwidth", "cpu_fallback"):
             if not isinstance(getattr(self, name), bool):
                 raise DeviceError(f"mechanisms.{name} must be true or false, got {getattr(self, name)!r}")
         _check_number("mechanisms", "kernel_overhead_cycles", self.kernel_overhead_cycles, integer=True)
@@ -113,13 +126,14 @@ class Mechanisms:
     def all_off(self) -> Mechanisms:
         """The same config with fusion, overlap, kernel overhead, shared bandwidth, host terms and noise off."""
         return dataclasses.replace(self, fuse_conv_bn_act=False, fuse_conv_eltwise=False, fuse_conv_pool=False,
-                                   fuse_layout=False, overlap_weight_load=False, kernel_overhead_cycles=0,
-                                   shared_bandwidth=False, host_overhead_ms=0.0, host_ns_per_input_element=0.0,
-                                   noise_std_fraction=0.0)
+                                   fuse_conv_depthwise=False, fuse_conv_global_pool=False, fuse_layout=False,
+                                   overlap_weight_load=False, kernel_overhead_cycles=0, shared_bandwidth=False,
+                                   host_overhead_ms=0.0, host_ns_per_input_element=0.0, noise_std_fraction=0.0)
 
     @property
     def any_fusion(self) -> bool:
-        return self.fuse_conv_bn_act or self.fuse_conv_eltwise or self.fuse_conv_pool or self.fuse_layout
+        return (self.fuse_conv_bn_act or self.fuse_conv_eltwise or self.fuse_conv_pool or self.fuse_conv_depthwise
+                or self.fuse_conv_global_pool or self.fuse_layout)
 
 
 def _check_number(where: str, name: str, value: Any, *, positive: bool = False, integer: bool = False) -> None:
@@ -317,6 +331,14 @@ class CostModel(Protocol):
         """Whether an activation ``op`` can run in-line at the end of a kernel."""
         ...
 
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        """Whether a depthwise conv or global pooling ``layer`` can run inside a conv kernel (on a side engine).
+
+        Consulted only when ``fuse_conv_depthwise`` / ``fuse_conv_global_pool`` is on; a template whose
+        :meth:`kernel_cost` does not cost such members returns False.
+        """
+        ...
+
     def kernel_cost(self, kernel: Kernel) -> KernelCost: ...
 
 
@@ -392,7 +414,7 @@ def fuse(network: Network, mech: Mechanisms, cost_model: CostModel) -> tuple[Ker
         members = [layer]
         group_of[layer.name] = len(groups)
         if layer.name not in cpu:
-            has = {"bn": False, "act": False, "add": False, "pool": False}
+            has = {"bn": False, "act": False, "add": False, "pool": False, "dw": False}
             tail = layer
             while True:
                 nxt_name = sole_consumer(tail.name)
@@ -486,6 +508,19 @@ def _may_join(nxt: Layer, members: list[Layer], has: dict[str, bool], tail: Laye
         return True
     if isinstance(nxt, Pool2d):
         ok = conv_like and mech.fuse_conv_pool and not has["pool"] and not has["add"]
+        if ok:
+            has["pool"] = True
+        return ok
+    dense_conv = isinstance(anchor, Conv2d) and not anchor.is_depthwise
+    if isinstance(nxt, Conv2d) and nxt.is_depthwise:
+        ok = (dense_conv and mech.fuse_conv_depthwise and not has["dw"] and not has["add"] and not has["pool"]
+              and cost_model.can_fuse_into_conv(nxt))
+        if ok:
+            has.update(dw=True, bn=False, act=False)  # the depthwise conv's own BN and activation may follow
+        return ok
+    if isinstance(nxt, GlobalPool):
+        ok = (dense_conv and mech.fuse_conv_global_pool and not has["pool"] and not has["add"]
+              and cost_model.can_fuse_into_conv(nxt))
         if ok:
             has["pool"] = True
         return ok

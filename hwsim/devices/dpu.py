@@ -3,12 +3,21 @@
 The conv engine multiplies ``pixel_parallelism`` (PP) output pixels along the output width, by
 ``input_channel_parallelism`` (ICP) input channels, by ``output_channel_parallelism`` (OCP) output channels per
 cycle (PG338: B4096 = 8 x 16 x 16 = 2048 MAC/cycle). A convolution therefore takes
-``groups * out_h * ceil(out_w / PP) * ceil(cin_g / ICP) * ceil(cout_g / OCP) * kh * kw`` cycles; a depthwise
-convolution uses only the PP x ICP part: ``out_h * ceil(out_w / PP) * ceil(C / ICP) * kh * kw``. Batch norm,
-ReLU-family activations, a residual add and a pooling fused into a conv run in line (no extra cycles; a fused
-pooling is pipelined, so the kernel takes the longer of conv and pool). The board presets keep residual adds as
-kernels of their own, as the FCN8 profile in the shared data shows this DPU generation doing. Pooling runs in its own unit
-(PP x ICP window elements per cycle), element-wise ops in the element-wise unit (PP x ICP elements per cycle).
+``groups * out_h * ceil(out_w / PP) * ceil(cin_g / ICP) * ceil(cout_g / OCP) * kh * kw`` cycles.
+
+Depthwise convolutions and poolings run on the ALU engine (PG338: "the parallelism of depthwise convolution is
+half that of the pixel parallelism"; "the depthwise conv is performed by the ALU engine, along with the
+pooling"), ``alu_parallelism`` (AP, default PP / 2) output pixels x ICP channels per cycle. The ALU makes one
+pass over the output map per (ICP channel group, window tap), and each pass costs ``alu_pass_overhead_cycles``
+on top of its ``out_h * ceil(out_w / AP)`` cycles (pipeline fill and drain); so a depthwise kxk conv takes
+``ceil(C / ICP) * kh * kw * (out_h * ceil(out_w / AP) + pass_overhead)`` cycles, which makes small maps
+(7x7, 14x14) and global poolings much slower per MAC than large ones.
+
+Batch norm, ReLU-family activations, a residual add and a pooling fused into a conv run in line. A depthwise
+conv or global pooling fused into a conv (``Mechanisms.fuse_conv_depthwise`` / ``fuse_conv_global_pool``, as
+the DNNDK compiler groups them) runs on the ALU pipelined behind the conv engine with the map between them on
+chip: the kernel takes ``max(conv engine cycles, ALU cycles)``, like a fused pooling. Element-wise ops run in
+the element-wise unit (PP x ICP elements per cycle).
 
 DRAM: one core moves at most ``axi_bytes_per_cycle`` per DPU cycle over its data ports, capped by the
 board's DDR, times a fitted efficiency; weights and feature maps that do not fit the on-chip banks are
@@ -59,6 +68,9 @@ class DpuConfig:
     peak (GB/s); ``bandwidth_efficiency``: sustained fraction of the smaller of the two;
     ``feature_buffer_kib`` / ``weight_buffer_kib``: on-chip banks; ``max_*``: operator limits;
     ``activations``: activations the engine runs in line.
+    ``alu_parallelism``: output pixels per cycle of the ALU engine that runs depthwise convs and poolings
+    (1..PP; None = PP // 2, PG338's depthwise parallelism); ``alu_pass_overhead_cycles``: fixed cycles of each
+    ALU pass over an output map, one pass per (ICP channel group, window tap) (0 = off).
     """
 
     arch: str = "B4096"
@@ -74,6 +86,8 @@ class DpuConfig:
     max_stride: int = 8
     max_pool_kernel: int = 8
     activations: tuple[str, ...] = ("relu", "relu6", "hardswish", "hardsigmoid")
+    alu_parallelism: int | None = None
+    alu_pass_overhead_cycles: float = 0.0
     provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +100,12 @@ class DpuConfig:
             _check_number("dpu", name, getattr(self, name), positive=True, integer=True)
         if self.bandwidth_efficiency > 1:
             raise DeviceError(f"dpu.bandwidth_efficiency must be <= 1, got {self.bandwidth_efficiency!r}")
+        if self.alu_parallelism is not None:
+            _check_number("dpu", "alu_parallelism", self.alu_parallelism, positive=True, integer=True)
+            if self.alu_parallelism > self.parallelism[0]:
+                raise DeviceError(f"dpu.alu_parallelism must be <= the pixel parallelism {self.parallelism[0]} "
+                                  f"of {self.arch}, got {self.alu_parallelism!r}")
+        _check_number("dpu", "alu_pass_overhead_cycles", self.alu_pass_overhead_cycles)
         object.__setattr__(self, "activations", tuple(self.activations))
 
     # --- CostModel protocol ------------------------------------------------------------------------
@@ -93,6 +113,11 @@ class DpuConfig:
     def parallelism(self) -> tuple[int, int, int]:
         """(PP, ICP, OCP)."""
         return DPU_ARCHS[self.arch]
+
+    @property
+    def alu_pixels(self) -> int:
+        """Output pixels per cycle of the ALU engine (``alu_parallelism``, or PP // 2 when unset)."""
+        return self.alu_parallelism if self.alu_parallelism is not None else max(1, self.parallelism[0] // 2)
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -113,6 +138,10 @@ class DpuConfig:
 
     def can_fuse_activation(self, op: str) -> bool:
         return op in self.activations
+
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        """Depthwise convs and global poolings run on the ALU engine, so a conv kernel can hold one."""
+        return (isinstance(layer, Conv2d) and layer.is_depthwise) or isinstance(layer, GlobalPool)
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return dpu_kernel_cost(self, kernel)
@@ -146,45 +175,57 @@ def dpu_unsupported(cfg: DpuConfig, layer: Layer) -> str | None:
 
 
 def _conv_cycles(cfg: DpuConfig, conv: Conv2d) -> int:
+    """Conv-engine cycles of a dense or grouped conv (a depthwise conv runs on the ALU: :func:`_alu_cycles`)."""
     pp, icp, ocp = cfg.parallelism
     spatial = conv.out_h * ceil_div(conv.out_w, pp) * conv.kernel_h * conv.kernel_w
-    if conv.is_depthwise:
-        multiplier = conv.out_channels // conv.in_channels
-        return spatial * ceil_div(conv.in_channels, icp) * multiplier
     cin_g, cout_g = conv.in_channels // conv.groups, conv.out_channels // conv.groups
     return conv.groups * spatial * ceil_div(cin_g, icp) * ceil_div(cout_g, ocp)
 
 
-def _pool_cycles(cfg: DpuConfig, channels: int, out_h: int, out_w: int, window: int) -> int:
-    pp, icp, _ = cfg.parallelism
-    return ceil_div(channels, icp) * out_h * ceil_div(out_w, pp) * window
+def _alu_cycles(cfg: DpuConfig, channels: int, out_h: int, out_w: int, window: int) -> float:
+    """ALU-engine cycles: one pass over the ``out_h x out_w`` output per (ICP channel group, window tap), each
+    ``out_h * ceil(out_w / alu_pixels)`` cycles plus the fixed ``alu_pass_overhead_cycles``."""
+    _, icp, _ = cfg.parallelism
+    passes = ceil_div(channels, icp) * window
+    return passes * (out_h * ceil_div(out_w, cfg.alu_pixels) + cfg.alu_pass_overhead_cycles)
 
 
-def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[int, str]:
+def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[float, str]:
     """Cycles of one layer running alone in its unit, and the unit's name."""
     pp, icp, ocp = cfg.parallelism
     if isinstance(layer, Conv2d):
-        return _conv_cycles(cfg, layer), ("dwconv" if layer.is_depthwise else "conv")
+        if layer.is_depthwise:
+            multiplier = layer.out_channels // layer.in_channels
+            window = layer.kernel_h * layer.kernel_w * multiplier
+            return _alu_cycles(cfg, layer.in_channels, layer.out_h, layer.out_w, window), "dwconv"
+        return float(_conv_cycles(cfg, layer)), "conv"
     if isinstance(layer, Linear):
-        return ceil_div(layer.m, pp) * ceil_div(layer.k, icp) * ceil_div(layer.n, ocp), "fc"
+        return float(ceil_div(layer.m, pp) * ceil_div(layer.k, icp) * ceil_div(layer.n, ocp)), "fc"
     if isinstance(layer, Pool2d):
-        return _pool_cycles(cfg, layer.channels, layer.out_h, layer.out_w, layer.kernel_h * layer.kernel_w), "pool"
+        return _alu_cycles(cfg, layer.channels, layer.out_h, layer.out_w, layer.kernel_h * layer.kernel_w), "pool"
     if isinstance(layer, GlobalPool):
-        return _pool_cycles(cfg, layer.channels, 1, 1, layer.in_h * layer.in_w), "pool"
+        return _alu_cycles(cfg, layer.channels, 1, 1, layer.in_h * layer.in_w), "pool"
     if isinstance(layer, (Elementwise, Activation, Norm)):
-        return ceil_div(layer.output_elements * max(1, len(layer.input_shapes)), pp * icp), "eltwise"
+        return float(ceil_div(layer.output_elements * max(1, len(layer.input_shapes)), pp * icp)), "eltwise"
     if isinstance(layer, (Concat, Reshape)):
-        return 0, "load-save"
+        return 0.0, "load-save"
     raise DeviceError(f"layer {layer.name!r}: the DPU model has no cost for kind {layer.kind!r}")
 
 
+def _on_alu(layer: Layer) -> bool:
+    return (isinstance(layer, Conv2d) and layer.is_depthwise) or isinstance(layer, (Pool2d, GlobalPool))
+
+
 def dpu_kernel_cost(cfg: DpuConfig, kernel: Kernel) -> KernelCost:
-    """Cycles and DRAM traffic of one (possibly fused) kernel on one DPU core (pure)."""
+    """Cycles and DRAM traffic of one (possibly fused) kernel on one DPU core (pure).
+
+    Fused depthwise convs and poolings run on the ALU pipelined behind the anchor's engine: the kernel takes
+    the longer of the two.
+    """
     cycles, unit = _layer_cycles(cfg, kernel.anchor)
-    for pool in kernel.members(Pool2d):  # fused pooling is pipelined behind the conv
-        cycles = max(cycles, _layer_cycles(cfg, pool)[0])
+    alu = sum(_layer_cycles(cfg, m)[0] for m in kernel.layers[1:] if _on_alu(m))
     traffic = buffered_traffic(kernel, 1, cfg.feature_buffer_kib * 1024, cfg.weight_buffer_kib * 1024)
-    return KernelCost(float(cycles), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
+    return KernelCost(float(max(cycles, alu)), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
 
 
 __all__ = ["DPU_ARCHS", "DpuConfig", "dpu_kernel_cost", "dpu_unsupported"]

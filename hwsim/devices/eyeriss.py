@@ -75,6 +75,9 @@ class EyerissConfig:
     def can_fuse_activation(self, op: str) -> bool:
         return op in ("relu", "relu6")
 
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return eyeriss_kernel_cost(self, kernel)
 

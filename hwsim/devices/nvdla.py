@@ -82,6 +82,9 @@ class NvdlaConfig:
     def can_fuse_activation(self, op: str) -> bool:
         return op not in ("softmax", "gelu")
 
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return nvdla_kernel_cost(self, kernel)
 

@@ -55,6 +55,9 @@ class RooflineConfig:
     def can_fuse_activation(self, op: str) -> bool:
         return True
 
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return roofline_kernel_cost(self, kernel)
 

@@ -81,6 +81,9 @@ class SystolicDeviceConfig:
     def can_fuse_activation(self, op: str) -> bool:
         return True
 
+    def can_fuse_into_conv(self, layer: Layer) -> bool:
+        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return systolic_kernel_cost(self, kernel)
 

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from hwsim.workload import Conv2d, Network
+from spaces.core import SpaceError
 from spaces.fbnet import FBNET_OPS
+from spaces.proxyless import PROXYLESS_MOBILE, proxyless_space
 from spaces.registry import get_space
 from spaces.ssbn import num_ssbn, ssbns
 from spaces.user import space_from_toml_dict
@@ -154,6 +156,24 @@ def test_fbnet_help_rows_decode_and_encode(shared_data) -> None:
         assert space.contains(arch)
         assert "-".join(str(i) for i in space.indices(arch)) == text
         assert space.parse(space.format(arch)) == arch
+
+
+def test_proxyless_mobile_at_width_half() -> None:
+    # proxyless_nas / OFA channel rounding at width 0.5: stem 16, first block 8, stages 16, 24, 40, 48, 96, 160,
+    # head 1280 (not scaled below width 1); ProxylessNAS-Mobile 0.5 is 103.6 M MACs (207.171 MOPs as the DPU
+    # profile in ../shared/data/dpu/dpu_layer_profiles.csv counts it)
+    space = proxyless_space(width_mult=0.5)
+    assert space.name == "proxyless-w0.5" and space.contains(PROXYLESS_MOBILE)
+    net = space.to_workload(PROXYLESS_MOBILE)
+    convs = [c for c in net.layers if isinstance(c, Conv2d)]
+    assert [c.out_channels for c in convs if not c.is_depthwise][:3] == [16, 8, 24]
+    assert sorted({c.out_channels for c in convs if c.kernel_h == 1 and c.in_channels > c.out_channels}) == [
+        8, 16, 24, 40, 48, 96, 160]
+    assert convs[-1].out_channels == 1280
+    assert 2 * net.total_macs == 207_171_456
+    assert proxyless_space(width_mult=1.0).to_dict() == get_space("proxyless").to_dict()
+    with pytest.raises(SpaceError, match="width_mult"):
+        proxyless_space(width_mult=0)
 
 
 def test_proxyless_space() -> None:

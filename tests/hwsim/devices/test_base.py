@@ -207,6 +207,10 @@ def test_mechanisms_validation():
         Mechanisms(kernel_overhead_cycles=1.5)
     with pytest.raises(DeviceError, match="fuse_layout"):
         Mechanisms(fuse_layout=1)
+    with pytest.raises(DeviceError, match="fuse_conv_depthwise"):
+        Mechanisms(fuse_conv_depthwise="yes")
+    off = Mechanisms(fuse_conv_depthwise=True, fuse_conv_global_pool=True).all_off()
+    assert not (off.fuse_conv_depthwise or off.fuse_conv_global_pool or off.any_fusion)
     with pytest.raises(DeviceError, match="cpu_gmacs_per_s"):
         Mechanisms(cpu_gmacs_per_s=0.0)
 

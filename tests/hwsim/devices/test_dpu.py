@@ -1,4 +1,5 @@
-"""DPU model: hand-computed examples, a loop-nest reference for the conv engine, operator limits."""
+"""DPU model: hand-computed examples, a loop-nest reference for the conv and ALU engines, operator limits, and
+the small-kernel mechanisms (ALU parallelism and pass overhead, conv+depthwise / conv+global-pool fusion)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,52 @@ import pytest
 from hwsim.devices import AcceleratorDevice, DeviceError, Mechanisms, get_device
 from hwsim.devices.base import Kernel, isolated_kernel
 from hwsim.devices.dpu import DPU_ARCHS, DpuConfig, dpu_kernel_cost
-from hwsim.workload import Conv2d, Linear, NetworkBuilder
+from hwsim.devices.roofline import RooflineConfig
+from hwsim.workload import Conv2d, Linear, Network, NetworkBuilder
 
 
-def naive_conv_cycles(cfg: DpuConfig, conv: Conv2d) -> int:
-    """Walk the engine's schedule tile by tile: one cycle per (row, PP column tile, ICP group, OCP group, tap)."""
+def naive_conv_cycles(cfg: DpuConfig, conv: Conv2d) -> float:
+    """Walk the engines' schedules tile by tile. Conv engine: one cycle per (row, PP column tile, ICP group, OCP
+    group, tap). Depthwise convs run on the ALU: per (ICP channel group, tap, channel multiplier) one pass over
+    the output map, one cycle per (row, ALU column tile) plus the pass overhead."""
     pp, icp, ocp = cfg.parallelism
-    cycles = 0
-    groups = 1 if conv.is_depthwise else conv.groups
-    cin = conv.in_channels if conv.is_depthwise else conv.in_channels // conv.groups
-    cout_tiles = conv.out_channels // conv.in_channels if conv.is_depthwise else None
-    for _g in range(groups):
+    cycles = 0.0
+    if conv.is_depthwise:
+        for _c0 in range(0, conv.in_channels, icp):
+            for _tap in range(conv.kernel_h * conv.kernel_w * (conv.out_channels // conv.in_channels)):
+                cycles += cfg.alu_pass_overhead_cycles
+                for _row in range(conv.out_h):
+                    for _col0 in range(0, conv.out_w, cfg.alu_pixels):
+                        cycles += 1
+        return cycles
+    cin = conv.in_channels // conv.groups
+    for _g in range(conv.groups):
         for _row in range(conv.out_h):
             for _col0 in range(0, conv.out_w, pp):
                 for _c0 in range(0, cin, icp):
-                    if cout_tiles is not None:  # depthwise: the OCP dimension is idle
-                        cycles += conv.kernel_h * conv.kernel_w * cout_tiles
-                        continue
                     for _k0 in range(0, conv.out_channels // conv.groups, ocp):
                         cycles += conv.kernel_h * conv.kernel_w
     return cycles
+
+
+def _mbconv_node(cin: int = 48, mid: int = 144, hw: int = 14, k: int = 5) -> Network:
+    """1x1 expand conv-BN-ReLU6 then kxk depthwise conv-BN-ReLU6 (ProxylessNAS-Mobile 0.5 node conv_40)."""
+    b = NetworkBuilder("mb", (cin, hw, hw))
+    x = b.act(b.bn(b.conv(b.input, mid, 1, bias=False, name="expand"), name="bn1"), "relu6", name="a1")
+    b.act(b.bn(b.conv(x, mid, k, padding=k // 2, groups=mid, bias=False, name="dw"), name="bn2"), "relu6", name="a2")
+    return b.build()
+
+
+def _head(cin: int = 160, cout: int = 1280, hw: int = 7) -> Network:
+    """1x1 head conv-BN-ReLU6 then global average pooling (ProxylessNAS-Mobile 0.5 node conv_61)."""
+    b = NetworkBuilder("head", (cin, hw, hw))
+    x = b.act(b.bn(b.conv(b.input, cout, 1, bias=False, name="head"), name="bn"), "relu6", name="a")
+    b.global_pool(x, name="gap")
+    return b.build()
+
+
+def _with(dev: AcceleratorDevice, **mech: object) -> AcceleratorDevice:
+    return dev.with_mechanisms(dataclasses.replace(dev.mechanisms, **mech))
 
 
 def test_parallelism_table():
@@ -63,20 +90,129 @@ def test_first_layer_and_depthwise_and_fc():
     cfg = DpuConfig(clock_mhz=300.0)
     first = Conv2d("c", 3, 64, 224, 224, 3, 3, 1, 1, 1, 1)  # 3 input channels still take a whole ICP group
     assert dpu_kernel_cost(cfg, isolated_kernel(first)).compute_cycles == 224 * 28 * 1 * 4 * 9
-    dw = Conv2d("dw", 32, 32, 112, 112, 3, 3, 1, 1, 1, 1, groups=32)  # PP x ICP only
+    # depthwise on the ALU: AP = PP / 2 = 4 pixels x ICP channels; 2 channel groups x 9 taps = 18 passes over
+    # 112 rows x 28 column tiles (no pass overhead in the bare config)
+    dw = Conv2d("dw", 32, 32, 112, 112, 3, 3, 1, 1, 1, 1, groups=32)
     cost = dpu_kernel_cost(cfg, isolated_kernel(dw))
-    assert cost.compute_cycles == 112 * 14 * 2 * 9 and cost.unit == "dwconv"
+    assert cfg.alu_pixels == 4
+    assert cost.compute_cycles == 2 * 9 * (112 * 28) == 56_448 and cost.unit == "dwconv"
     fc = Linear("fc", (4096,), 1000)
     cost = dpu_kernel_cost(cfg, isolated_kernel(fc))
     assert cost.compute_cycles == 256 * 63 and cost.unit == "fc"
     assert cost.weight_read_bytes == 4096 * 1000 + 1000
 
 
+def test_alu_pass_overhead_on_and_off():
+    # the preset's ALU pays 11 cycles per (channel group, tap) pass: 18 passes x (3136 + 11) cycles
+    dw = Conv2d("dw", 32, 32, 112, 112, 3, 3, 1, 1, 1, 1, groups=32)
+    on = get_device("dpu-b4096-zcu102").cost_model
+    assert on.alu_pass_overhead_cycles == 11.0
+    assert dpu_kernel_cost(on, isolated_kernel(dw)).compute_cycles == 18 * (112 * 28 + 11) == 56_646
+    off = dataclasses.replace(on, alu_pass_overhead_cycles=0.0)
+    assert dpu_kernel_cost(off, isolated_kernel(dw)).compute_cycles == 56_448
+    # on a 7x7 map the overhead dominates: 7x7 depthwise on 576 channels (ProxylessNAS conv_49) =
+    # 36 groups x 49 taps x (7 rows x 2 tiles + 11) = 44,100 cycles instead of 24,696
+    small = Conv2d("dw7", 576, 576, 7, 7, 7, 7, 1, 1, 3, 3, groups=576)
+    assert dpu_kernel_cost(on, isolated_kernel(small)).compute_cycles == 36 * 49 * (14 + 11) == 44_100
+    assert dpu_kernel_cost(off, isolated_kernel(small)).compute_cycles == 36 * 49 * 14 == 24_696
+    # global average pooling runs on the same ALU: 7x7 window on 1280 channels = 80 groups x 49 taps x (1 + 11)
+    b = NetworkBuilder("gap", (1280, 7, 7))
+    b.global_pool(b.input, name="gap")
+    gap = b.build()["gap"]
+    assert dpu_kernel_cost(on, isolated_kernel(gap)).compute_cycles == 80 * 49 * 12 == 47_040
+    assert dpu_kernel_cost(off, isolated_kernel(gap)).compute_cycles == 80 * 49 * 1
+
+
+def test_alu_parallelism_default_explicit_and_limits():
+    assert DpuConfig().alu_pixels == 4 and DpuConfig(arch="B512").alu_pixels == 2  # PP // 2
+    cfg = DpuConfig(alu_parallelism=8)  # the whole pixel parallelism: twice the default throughput
+    dw = Conv2d("dw", 16, 16, 56, 56, 3, 3, 1, 1, 1, 1, groups=16)
+    assert dpu_kernel_cost(cfg, isolated_kernel(dw)).compute_cycles == 9 * 56 * 7
+    assert dpu_kernel_cost(DpuConfig(), isolated_kernel(dw)).compute_cycles == 9 * 56 * 14
+    assert get_device("dpu-b4096-kv260").cost_model.alu_parallelism == 4
+
+
+def test_mbconv_node_hand_example():
+    # ProxylessNAS-Mobile 0.5 node conv_40 on the ZCU102 preset: 1x1 48 -> 144 and 5x5 depthwise on 144 channels
+    # at 14x14 run as ONE kernel (fuse_conv_depthwise), the 144 x 14 x 14 map between them stays on chip.
+    dev = get_device("dpu-b4096-zcu102")
+    (k,) = dev.profile(_mbconv_node()).kernels
+    assert k.layers == ("expand", "bn1", "a1", "dw", "bn2", "a2")
+    # conv engine: 14 rows x 2 tiles x 3 ICP x 9 OCP groups = 756 cycles; ALU: 9 channel groups x 25 taps x
+    # (14 rows x ceil(14 / 4) tiles + 11) = 15,075 cycles; pipelined: the kernel takes the longer one
+    assert k.compute_ms * 281e3 == pytest.approx(15_075)
+    # traffic: input 48 x 196 + weights (48 x 144 + 144 x 25 + 2 x 2 x 144 BN) in, 144 x 196 out
+    assert (k.dram_read_bytes, k.dram_write_bytes) == (9408 + 6912 + 3600 + 576, 28_224)
+    assert k.memory_ms * 281e3 == pytest.approx((20_496 + 28_224) / (32 * 0.79))  # 1,927 cycles: compute bound
+    # 5960 overhead cycles + 15,075 = 21,035 cycles at 281 MHz = 0.07486 ms; the board measured 0.079 ms
+    assert k.latency_ms == pytest.approx((5960 + 15_075) / 281e3)
+
+
+def test_fuse_conv_depthwise_on_and_off():
+    dev = get_device("dpu-b4096-zcu102")
+    assert dev.mechanisms.fuse_conv_depthwise
+    net = _mbconv_node()
+    off = _with(dev, fuse_conv_depthwise=False)
+    assert [k.layer_names for k in off.kernels(net)] == [("expand", "bn1", "a1"), ("dw", "bn2", "a2")]
+    a, b = off.profile(net).kernels
+    # expand: (5960 + max(756, (16,608 + 28,224) / 25.28 B per cycle)) cycles; the 28,224-byte map goes to DRAM
+    # and comes back for the depthwise kernel, which also pays its own overhead
+    assert a.dram_write_bytes == b.dram_read_bytes - 3600 - 288 == 28_224
+    assert a.latency_ms == pytest.approx((5960 + (16_608 + 28_224) / 25.28) / 281e3)
+    assert b.latency_ms == pytest.approx((5960 + 15_075) / 281e3)
+    fused = dev.profile(net).kernels[0].latency_ms
+    assert fused == pytest.approx(b.latency_ms) and fused < a.latency_ms + b.latency_ms
+    # a depthwise conv whose producer feeds another consumer too stays a kernel of its own
+    g = NetworkBuilder("two", (16, 8, 8))
+    x = g.relu(g.conv(g.input, 16, 1, name="c"), name="r")
+    g.eltwise("add", g.conv(x, 16, 3, padding=1, groups=16, name="dw"), x, name="add")
+    assert ("dw",) in [k.layer_names[:1] for k in dev.kernels(g.build())]
+
+
+def test_fuse_conv_global_pool_on_and_off():
+    dev = get_device("dpu-b4096-zcu102")
+    assert dev.mechanisms.fuse_conv_global_pool
+    net = _head()
+    (k,) = dev.profile(net).kernels  # ProxylessNAS-Mobile 0.5 node conv_61 (the pool has no node of its own)
+    assert k.layers == ("head", "bn", "a", "gap")
+    # max(conv 7 x 1 x 10 x 80 = 5600, ALU 80 x 49 x (1 + 11) = 47,040) cycles; only the pooled 1280 B are written
+    assert k.compute_ms * 281e3 == pytest.approx(47_040)
+    assert (k.dram_read_bytes, k.dram_write_bytes) == (7840 + 204_800 + 2560, 1280)
+    assert k.latency_ms == pytest.approx((5960 + 47_040) / 281e3)  # 0.1886 ms; the board measured 0.170 ms
+    off = _with(dev, fuse_conv_global_pool=False)
+    assert [k.layer_names for k in off.kernels(net)] == [("head", "bn", "a"), ("gap",)]
+    conv, gap = off.profile(net).kernels
+    assert conv.dram_write_bytes == gap.dram_read_bytes == 1280 * 49
+    assert conv.latency_ms + gap.latency_ms > k.latency_ms
+
+
+def test_residual_add_joins_the_conv_on_the_presets():
+    # fuse_conv_eltwise: the add reads the shortcut from DRAM inside the project conv's kernel (DNNDK nodes)
+    dev = get_device("dpu-b4096-zcu102")
+    b = NetworkBuilder("res", (24, 28, 28))
+    x = b.relu(b.bn(b.conv(b.input, 72, 1, name="e"), name="bn_e"), name="r")
+    y = b.bn(b.conv(x, 24, 1, name="p"), name="bn_p")
+    b.eltwise("add", y, b.input, name="add")
+    ks = dev.kernels(b.build())
+    assert [k.layer_names for k in ks] == [("e", "bn_e", "r"), ("p", "bn_p", "add")]
+    assert ks[1].input_elements == 72 * 784 + 24 * 784
+    assert [k.layer_names for k in _with(dev, fuse_conv_eltwise=False).kernels(b.build())][-2:] == [
+        ("p", "bn_p"), ("add",)]
+
+
+def test_templates_without_a_side_engine_keep_depthwise_kernels():
+    dev = AcceleratorDevice("r", RooflineConfig(), Mechanisms(fuse_conv_depthwise=True, fuse_conv_global_pool=True))
+    assert [k.layer_names[0] for k in dev.kernels(_mbconv_node())] == ["expand", "dw"]
+    assert [k.layer_names[0] for k in dev.kernels(_head())] == ["head", "gap"]
+    for name in ("eyeriss-v1", "nvdla-small", "systolic-tpu-like"):
+        assert not get_device(name).cost_model.can_fuse_into_conv(_mbconv_node()["dw"])
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_conv_cycles_match_loop_nest(seed):
     rng = np.random.default_rng(seed)
     for arch in DPU_ARCHS:
-        cfg = DpuConfig(arch=arch)
+        cfg = DpuConfig(arch=arch, alu_pass_overhead_cycles=float(rng.choice([0.0, 11.0, 2.5])))
         for _ in range(15):
             c = int(rng.integers(1, 70))
             k = int(rng.choice([1, 3, 5]))
@@ -147,6 +283,9 @@ def test_unsupported_ops_listed():
     ("arch", "B9999", "dpu.arch must be one of"),
     ("bandwidth_efficiency", 1.5, "<= 1"),
     ("cores", 0, "cores must be positive"),
+    ("alu_parallelism", 9, "alu_parallelism must be <= the pixel parallelism 8"),
+    ("alu_parallelism", 0, "alu_parallelism must be positive"),
+    ("alu_pass_overhead_cycles", -1.0, "alu_pass_overhead_cycles must be non-negative"),
 ])
 def test_bad_config(field, value, match):
     with pytest.raises(DeviceError, match=match):
