@@ -14,7 +14,10 @@ columns: the *same* network; unpruned columns: the same multiset of layer config
 Predicting each such arch by the mean of the *other* members of its group (leave-one-out) gives the share within
 +-10% that measurement noise (plus effects no layer-sum sees) leaves reachable; it is printed as ``ceil10``.
 
-Usage: python benchmarks/calibration_real_boards.py [--test-size 1000] [--seed 0] [--method kernel-type]
+``--out DIR`` also writes ``DIR/calibration_real_boards.json`` and the figures: Spearman@10 and +-10%@100 per
+device column, and predicted vs measured latency (fitted on 100 archs) for the worst, median and best measured device.
+
+Usage: python benchmarks/calibration_real_boards.py [--test-size 1000] [--seed 0] [--method kernel-type] [--out DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from calibration.metrics import accuracy
 from calibration.workloads import WorkloadResolver
 from hwsim.devices import get_device
 from hwsim.fileio import shared_data_dir
+from hwsim.progress import progress_factory, track
 
 
 def group_keys(arch_strings: list[str], execution: str) -> list[tuple]:
@@ -92,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--method", default="kernel-type")
     ap.add_argument("--lut-device", default="roofline-reference")
+    ap.add_argument("--out", type=Path, default=None, help="write the JSON result and figures into this folder")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
+    progress = progress_factory(args.quiet)
     lat = Path(args.data) / "latency"
     if not lat.is_dir():
         print(f"shared data not found at {lat}; set HWNAS_SHARED_DATA", file=sys.stderr)
@@ -101,13 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     resolver = WorkloadResolver()
     t_start = time.perf_counter()
     rows = []
+    preds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     print(f"method={args.method}  LUT device={args.lut_device}  held-out={args.test_size} archs/file  seed={args.seed}")
     print(f"{'file':8s} {'device':26s} {'status':9s} {'exec':11s} {'rho@10':>7s} {'10%@10':>7s} {'rho@100':>8s} "
           f"{'10%@100':>8s} {'MAPE@100':>9s} {'ceil10':>7s} {'grouped':>8s}")
     for fname in ("nb201_help.csv", "nb201_nnmeter.csv"):
         path = lat / fname
         luts: dict[str, object] = {}
-        for col in nb201_columns(path):
+        cols = nb201_columns(path)
+        for col in track(cols, len(cols), fname, progress):
             load = load_nb201_latency(path, col.name)
             ms = load.measurements
             n = len(ms)
@@ -129,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 cor = cor.fit_workloads([nets[int(i)] for i in tr], y[tr])
                 pred = cor.predict_workloads([nets[int(i)] for i in test_idx])
                 res[n_train] = accuracy(pred, y[test_idx], n_train)
+            preds[col.name] = (pred, y[test_idx])
             ceil, grouped = loo_ceiling(y, group_keys([m.arch for m in ms], col.execution))
             rows.append((fname, col, res, ceil))
             short = "help" if "help" in fname else "nnmeter"
@@ -158,7 +168,56 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r[1].name}: {100 * r[2][100].within_10pct:.1f}% vs ceiling {100 * r[3]:.1f}%"
                   + (" [1-ms rounding]" if r[1].resolution_ms else ""))
     print(f"total time {time.perf_counter() - t_start:.0f} s")
+    if args.out is not None:
+        write_outputs(args.out, rows, preds, args)
     return 0
+
+
+def write_outputs(out: Path, rows: list, preds: dict, args: argparse.Namespace) -> None:
+    """JSON result (headline: the targets on measured devices) and the two figures."""
+    from hwsim import plots
+    from hwsim.bench.results import Headline, write_result
+
+    labels = [f"{'help' if 'help' in f else 'nnmeter'}/{c.name}{'' if c.status == 'measured' else ' (sim.)'}"
+              for f, c, _, _ in rows]
+    figs = [plots.hbar_panels(
+        out / "calibration_real_boards_devices.png", labels,
+        [("Spearman rank correlation (held-out)", {"fitted on 10": [r[2][10].spearman for r in rows],
+                                  "fitted on 100": [r[2][100].spearman for r in rows]}, 0.95),
+         ("share within +-10% (held-out)", {"fitted on 10": [r[2][10].within_10pct for r in rows],
+                                            "fitted on 100": [r[2][100].within_10pct for r in rows],
+                                            "noise ceiling (LOO)": [r[3] for r in rows]}, 0.95)],
+        f"NAS-Bench-201 latency calibration per device column ({args.method} corrector on a {args.lut_device} "
+        f"LUT; (sim.) = simulator estimate, not a measurement)",
+        xlims=[(min(0.8, min(r[2][k].spearman for r in rows for k in (10, 100)) - 0.02), 1.0), (0.0, 1.0)])]
+    measured = sorted((r for r in rows if r[1].status == "measured"), key=lambda r: r[2][100].within_10pct)
+    if measured:
+        picks = [measured[i] for i in dict.fromkeys([0, len(measured) // 2, len(measured) - 1])]
+        fig, axes = plots.new_figure(1, len(picks), width=5.0 * len(picks), height=5.0)
+        for ax, (kind, r) in zip(axes[0], zip(("worst", "median", "best")[:len(picks)], picks)):
+            pred, y = preds[r[1].name]
+            plots.predicted_vs_measured_ax(ax, {f"{len(y)} held-out archs": (pred, y)},
+                                           f"{kind}: {r[1].name} (+-10% {100 * r[2][100].within_10pct:.1f}%, "
+                                           f"Spearman {r[2][100].spearman:.3f})")
+        plots.set_suptitle(fig, "predicted vs measured latency, fitted on 100 archs (worst, median and best measured "
+                                "device by share within +-10%)")
+        figs.append(plots.save_png(fig, out / "calibration_real_boards_scatter.png"))
+    n = max(1, len(measured))
+    headline = [
+        Headline("measured devices: mean Spearman@10", float(np.mean([r[2][10].spearman for r in measured])),
+                 ">=", 0.95),
+        Headline("measured devices: mean share within +-10%@100",
+                 float(100 * np.mean([r[2][100].within_10pct for r in measured])), ">=", 95.0, "%"),
+        Headline("measured devices meeting Spearman@10 >= 0.95",
+                 100.0 * sum(r[2][10].spearman >= 0.95 for r in measured) / n, "==", 100.0, "%"),
+        Headline("measured devices meeting +-10%@100 >= 95%",
+                 100.0 * sum(r[2][100].within_10pct >= 0.95 for r in measured) / n, "==", 100.0, "%")]
+    table = [{"file": f, "device": c.name, "status": c.status, "execution": c.execution,
+              "at10": res[10].to_dict(), "at100": res[100].to_dict(), "loo_ceiling_within_10pct": ceil}
+             for f, c, res, ceil in rows]
+    write_result(out, "calibration_real_boards", headline, {
+        "method": args.method, "lut_device": args.lut_device, "test_size": args.test_size, "seed": args.seed,
+        "devices": table}, figs)
 
 
 if __name__ == "__main__":

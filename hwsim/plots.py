@@ -287,6 +287,35 @@ def grouped_bars(path: str | os.PathLike[str], labels: Sequence[str], series: Ma
     return save_png(fig, path)
 
 
+def hbar_panels(path: str | os.PathLike[str], labels: Sequence[str],
+                panels: Sequence[tuple[str, Mapping[str, Sequence[float]], float | None]], title: str = "",
+                xlims: Sequence[tuple[float, float] | None] | None = None) -> Path:
+    """Side-by-side horizontal bar panels over the same labels (names on the shared y axis). Each panel is
+    ``(value axis label, {series: values}, target or None)``; a target is drawn as a dashed line."""
+    n = len(labels)
+    k = max((len(series) for _, series, _ in panels), default=1)
+    fig, axes = new_figure(1, len(panels), width=3.2 + 3.8 * len(panels),
+                           height=min(22.0, max(3.0, 1.4 + 0.2 * n * max(1.0, 0.7 * k))), sharey=True)
+    for j, (xlabel, series, target) in enumerate(panels):
+        ax = axes[0, j]
+        _bars(ax, n, series, horizontal=True)
+        if target is not None:
+            ax.axvline(target, color="k", ls="--", lw=0.9, label=f"target {target:g}")
+        ax.set_xlabel(xlabel)
+        if xlims is not None and xlims[j] is not None:
+            ax.set_xlim(*xlims[j])
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.grid(axis="x", alpha=0.3)
+        if len(series) > 1 or target is not None:  # above the panel: never over a bar
+            ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
+    label_ticks(axes[0, 0], labels, "y")
+    if title:
+        set_suptitle(fig, title)
+    return save_png(fig, path)
+
+
 # ------------------------------------------------------------------------------------------------
 # roofline
 # ------------------------------------------------------------------------------------------------
@@ -507,7 +536,7 @@ def is_png(path: str | os.PathLike[str]) -> bool:
 
 
 __all__ = ["DPI", "SsbnFamilyPoints", "bar_chart", "bar_width_inches", "calibration_scatter", "device_roofline_ax",
-           "device_roofs", "figure_png", "grouped_bars", "heatmap", "is_png", "label_ticks", "latency_breakdown",
+           "device_roofs", "figure_png", "grouped_bars", "hbar_panels", "heatmap", "is_png", "label_ticks", "latency_breakdown",
            "latency_breakdown_ax", "new_figure", "pareto_front", "per_layer_panels", "predicted_vs_measured",
            "predicted_vs_measured_ax", "profile_breakdown", "profile_breakdown_ax", "roofline", "roofline_ax",
            "roofline_points", "save_png", "set_suptitle", "set_title", "ssbn_cost_scatter", "utilisation_ax", "utilisation_bars"]
