@@ -12,7 +12,9 @@ The ProxylessNAS-Mobile 0.5 network is rebuilt from its published architecture
 (:data:`spaces.proxyless.PROXYLESS_MOBILE` at width 0.5) and matched to the profiled DPU nodes by their MOPs:
 a node is a dense conv (or the FC) plus the depthwise conv that follows it, as the DNNDK compiler groups them.
 
-Run: ``python benchmarks/dpu_vs_board.py`` (add ``--json`` for machine-readable output).
+Run: ``python benchmarks/dpu_vs_board.py`` (add ``--json`` for machine-readable output; ``--out DIR`` writes
+``DIR/dpu_vs_board.json`` and the figures: predicted vs measured latency per board, VGG-16 and ProxylessNAS node
+bars).
 """
 
 from __future__ import annotations
@@ -266,6 +268,7 @@ def fitted_parameter_check(shared: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--out", type=Path, default=None, help="write the JSON result and figures into this folder")
     args = ap.parse_args(argv)
     shared = data_dir()
     if not (shared / "dpu" / "vitis_ai_zoo_latency.csv").is_file():
@@ -282,12 +285,15 @@ def main(argv: list[str] | None = None) -> int:
     vgg_within = sum(abs(r["error"]) <= 0.10 for r in vgg) / len(vgg)
     px_mape = 100 * sum(abs(r["error"]) for r in proxyless) / len(proxyless)
     px_within = sum(abs(r["error"]) <= 0.20 for r in proxyless)
+    doc = {"boards": boards["boards"], "vgg16_nodes": vgg, "kv260_multithread": kv,
+           "proxyless_nodes": proxyless, "fitted_parameters": params,
+           "held_out_mape_pct": mape, "held_out_within_15pct": within,
+           "vgg16_nodes_within_10pct": vgg_within, "proxyless_nodes_mape_pct": px_mape,
+           "proxyless_nodes_within_20pct": px_within / len(proxyless)}
+    if args.out is not None:
+        write_outputs(args.out, doc)
     if args.json:
-        print(json.dumps({"boards": boards["boards"], "vgg16_nodes": vgg, "kv260_multithread": kv,
-                          "proxyless_nodes": proxyless, "fitted_parameters": params,
-                          "held_out_mape_pct": mape, "held_out_within_15pct": within,
-                          "vgg16_nodes_within_10pct": vgg_within, "proxyless_nodes_mape_pct": px_mape,
-                          "proxyless_nodes_within_20pct": px_within / len(proxyless)}, indent=1))
+        print(json.dumps(doc, indent=1))
         return 0
     print("DPU parameters fitted on the AlexNet and ProxylessNAS layer profiles (presets' [provenance]):")
     for k, v in params.items():
@@ -329,6 +335,41 @@ def main(argv: list[str] | None = None) -> int:
           f"({100 * (total_p / total_m - 1):+.1f}%); MAPE {px_mape:.1f}%; within +-20%: {px_within}/{len(proxyless)} = "
           f"{100 * px_within / len(proxyless):.0f}%")
     return 0
+
+
+def write_outputs(out: Path, doc: dict) -> None:
+    """JSON result (headline: held-out share within +-15%, VGG-16 nodes within +-10%) and the figures."""
+    from hwsim import plots
+    from hwsim.bench.results import Headline, write_result
+
+    boards = doc["boards"]
+    fig, axes = plots.new_figure(1, len(boards), width=4.8 * len(boards), height=4.9)
+    for ax, (board, b) in zip(axes[0], boards.items()):
+        series = {}
+        for label, fit in (("held out", False), ("used to fit the host overhead", True)):
+            rows = [r for r in b["rows"] if r["fit"] == fit]
+            series[f"{label} ({len(rows)})"] = ([r["predicted_ms"] for r in rows], [r["measured_ms"] for r in rows])
+        plots.predicted_vs_measured_ax(ax, series, f"{board} ({b['preset']})", band=0.15, log=True)
+    plots.set_suptitle(fig, "DPU model vs Vitis AI zoo single-thread latency (predicted = run() + fitted host "
+                            "overhead per board)")
+    figs = [plots.save_png(fig, out / "dpu_vs_board_scatter.png")]
+    for key, name, title in (("vgg16_nodes", "vgg16", "VGG-16 conv nodes (FCN8 encoder) on ZCU102"),
+                             ("proxyless_nodes", "proxyless", "ProxylessNAS-Mobile 0.5 DPU nodes on ZCU102")):
+        rows = doc[key]
+        figs.append(plots.per_layer_panels(
+            out / f"dpu_vs_board_{name}_nodes.png", [r["node"] for r in rows],
+            {"predicted (profile())": [r["predicted_ms"] for r in rows],
+             "measured (board profiler)": [r["measured_ms"] for r in rows]}, "runtime per node (ms)",
+            {"error": [100 * r["error"] for r in rows]}, "prediction error (%)", f"{title}: predicted vs measured",
+            xlabel="DPU node (execution order)"))
+    headline = [Headline("held-out (board, model) pairs within +-15%", 100 * doc["held_out_within_15pct"], ">=",
+                         80.0, "%"),
+                Headline("held-out (board, model) MAPE", doc["held_out_mape_pct"], unit="%"),
+                Headline("VGG-16 conv nodes within +-10%", 100 * doc["vgg16_nodes_within_10pct"], "==", 100.0, "%"),
+                Headline("ProxylessNAS nodes MAPE", doc["proxyless_nodes_mape_pct"], unit="%"),
+                Headline("KV260 multi-thread fps MAPE", 100 * sum(abs(r["error"]) for r in doc["kv260_multithread"])
+                         / max(1, len(doc["kv260_multithread"])), unit="%")]
+    write_result(out, "dpu_vs_board", headline, doc, figs)
 
 
 if __name__ == "__main__":

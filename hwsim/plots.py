@@ -118,6 +118,23 @@ def set_suptitle(fig: Any, title: str, fontsize: float = 11) -> None:
     fig.suptitle(textwrap.fill(title, max(30, int(fig.get_figwidth() * 12 * 11 / fontsize))), fontsize=fontsize)
 
 
+def plain_log_ticks(ax: Any, which: str = "both") -> None:
+    """Readable ticks on log axes: 1-2-3-5 / 1-2-5 steps when the axis spans under 30x / three decades (powers
+    of ten otherwise), written as plain numbers (``0.2``, ``50``), no minor labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: f"{v:g}")
+    for name in ("x", "y") if which == "both" else (which,):
+        axis = getattr(ax, f"{name}axis")
+        lo, hi = sorted(getattr(ax, f"get_{name}lim")())
+        if lo <= 0:
+            continue
+        subs = (1.0, 2.0, 3.0, 5.0) if hi / lo < 30 else (1.0, 2.0, 5.0) if hi / lo < 1e3 else (1.0,)
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_major_formatter(fmt)
+        axis.set_minor_formatter(NullFormatter())
+
+
 def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
@@ -432,6 +449,10 @@ def predicted_vs_measured_ax(ax: Any, series: Mapping[str, tuple[Sequence[float]
     if log:
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if len(allv):
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+        plain_log_ticks(ax)
     ax.set_xlabel(f"{xlabel} ({unit})")
     ax.set_ylabel(f"{ylabel} ({unit})")
     ax.grid(which="both", alpha=0.2)
@@ -537,6 +558,6 @@ def is_png(path: str | os.PathLike[str]) -> bool:
 
 __all__ = ["DPI", "SsbnFamilyPoints", "bar_chart", "bar_width_inches", "calibration_scatter", "device_roofline_ax",
            "device_roofs", "figure_png", "grouped_bars", "hbar_panels", "heatmap", "is_png", "label_ticks", "latency_breakdown",
-           "latency_breakdown_ax", "new_figure", "pareto_front", "per_layer_panels", "predicted_vs_measured",
+           "latency_breakdown_ax", "new_figure", "pareto_front", "plain_log_ticks", "per_layer_panels", "predicted_vs_measured",
            "predicted_vs_measured_ax", "profile_breakdown", "profile_breakdown_ax", "roofline", "roofline_ax",
            "roofline_points", "save_png", "set_suptitle", "set_title", "ssbn_cost_scatter", "utilisation_ax", "utilisation_bars"]
