@@ -14,10 +14,11 @@ on top of its ``out_h * ceil(out_w / AP)`` cycles (pipeline fill and drain); so 
 (7x7, 14x14) and global poolings much slower per MAC than large ones.
 
 Batch norm, ReLU-family activations, a residual add and a pooling fused into a conv run in line. A depthwise
-conv or global pooling fused into a conv (``Mechanisms.fuse_conv_depthwise`` / ``fuse_conv_global_pool``, as
-the DNNDK compiler groups them) runs on the ALU pipelined behind the conv engine with the map between them on
-chip: the kernel takes ``max(conv engine cycles, ALU cycles)``, like a fused pooling. Element-wise ops run in
-the element-wise unit (PP x ICP elements per cycle).
+conv fused into the conv before it (``Mechanisms.fuse_conv_depthwise``, as the DNNDK compiler groups them) keeps
+the map between them on chip but runs on the ALU after the conv engine: the kernel takes ``conv cycles +
+depthwise ALU cycles``. A pooling or global pooling fused into a conv (``fuse_conv_pool`` /
+``fuse_conv_global_pool``) is pipelined behind the engines: the kernel takes the longer of the two. Element-wise
+ops run in the element-wise unit (PP x ICP elements per cycle).
 
 DRAM: one core moves at most ``axi_bytes_per_cycle`` per DPU cycle over its data ports, capped by the
 board's DDR, times a fitted efficiency; weights and feature maps that do not fit the on-chip banks are
@@ -212,20 +213,18 @@ def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[float, str]:
     raise DeviceError(f"layer {layer.name!r}: the DPU model has no cost for kind {layer.kind!r}")
 
 
-def _on_alu(layer: Layer) -> bool:
-    return (isinstance(layer, Conv2d) and layer.is_depthwise) or isinstance(layer, (Pool2d, GlobalPool))
-
-
 def dpu_kernel_cost(cfg: DpuConfig, kernel: Kernel) -> KernelCost:
     """Cycles and DRAM traffic of one (possibly fused) kernel on one DPU core (pure).
 
-    Fused depthwise convs and poolings run on the ALU pipelined behind the anchor's engine: the kernel takes
-    the longer of the two.
+    A fused depthwise conv runs on the ALU after the anchor's engine (its cycles add); fused poolings run on the
+    ALU pipelined behind both: the kernel takes ``max(anchor + depthwise, pooling)`` cycles.
     """
     cycles, unit = _layer_cycles(cfg, kernel.anchor)
-    alu = sum(_layer_cycles(cfg, m)[0] for m in kernel.layers[1:] if _on_alu(m))
+    fused = kernel.layers[1:]
+    cycles += sum(_layer_cycles(cfg, m)[0] for m in fused if isinstance(m, Conv2d) and m.is_depthwise)
+    pool = sum(_layer_cycles(cfg, m)[0] for m in fused if isinstance(m, (Pool2d, GlobalPool)))
     traffic = buffered_traffic(kernel, 1, cfg.feature_buffer_kib * 1024, cfg.weight_buffer_kib * 1024)
-    return KernelCost(float(max(cycles, alu)), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
+    return KernelCost(float(max(cycles, pool)), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
 
 
 __all__ = ["DPU_ARCHS", "DpuConfig", "dpu_kernel_cost", "dpu_unsupported"]

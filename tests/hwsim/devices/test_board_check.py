@@ -43,11 +43,13 @@ def test_preset_parameters_reproduce_their_fit():
 
 def test_proxyless_nodes():
     # ProxylessNAS-Mobile 0.5 rebuilt from its published architecture: every DNNDK node's MOPs match (else
-    # proxyless_check raises), and profile() of the ZCU102 preset is within 20% on every node
+    # proxyless_check raises), and profile() of the ZCU102 preset (DNNDK build) is within 20% on every node but
+    # the first: the stem conv + 112x112 depthwise node comes out 28% slow with the depthwise run after the conv
     rows = _bench().proxyless_check(SHARED)
     assert len(rows) == 42
     assert rows[0]["layers"] == ["conv", "conv_1"] and rows[-1]["layers"] == ["linear"]
-    assert max(abs(r["error"]) for r in rows) <= 0.20
+    assert max(abs(r["error"]) for r in rows[1:]) <= 0.20
+    assert abs(rows[0]["error"]) <= 0.30
     assert sum(abs(r["error"]) for r in rows) / len(rows) <= 0.06
     total = sum(r["predicted_ms"] for r in rows)
     assert total == pytest.approx(sum(r["measured_ms"] for r in rows), rel=0.05)  # 3.279 ms on the board
@@ -62,11 +64,17 @@ def test_host_fit_uses_at_most_three_models():
 
 
 def test_dpu_time_matches_kv260_multithread_throughput():
-    # KV260 has one DPU core: its multi-thread fps is 1 / DPU time (no host term, no fitted constant).
-    # Known conflict (docs/devices.md, "DNNDK node profiles vs Vitis AI 2.0 runs"): the presets follow the DNNDK
-    # node profiles (residual adds and depthwise convs inside the conv kernel before them, conv and ALU
-    # pipelined), and the Vitis AI 2.0 zoo runs of ResNet-50 and the MobileNets are 15-35% slower than that;
-    # the MAPE of this check went from 6.9% to 21% with those mechanisms. This guards it from growing further.
+    # KV260 has one DPU core: its multi-thread fps is 1 / DPU time (no host term, no fitted constant). The
+    # presets keep residual adds as kernels and run a fused depthwise conv after the conv before it (not
+    # overlapped); with adds fused and the ALU pipelined behind the conv (what the DNNDK node grouping alone
+    # suggests) ResNet-50 and the MobileNets come out 20-60% too fast here (docs/devices.md).
     rows = _bench().kv260_throughput_check(SHARED)
     assert len(rows) >= 8
-    assert sum(abs(r["error"]) for r in rows) / len(rows) <= 0.25
+    assert sum(abs(r["error"]) for r in rows) / len(rows) <= 0.10
+
+
+def test_presets_keep_adds_as_kernels_and_run_depthwise_after_the_conv():
+    b = _bench()
+    zoo = b.no_host(get_device("dpu-b4096-kv260"))
+    assert not zoo.mechanisms.fuse_conv_eltwise and zoo.mechanisms.fuse_conv_depthwise
+    assert b.dnndk_build(zoo).mechanisms.fuse_conv_eltwise  # the ProxylessNAS profile's build fuses them
