@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--scalesim-reports", metavar="DIR",
                    help="also write COMPUTE/BANDWIDTH/DETAILED_ACCESS_REPORT.csv like scalesim")
-    p.add_argument("--plot", metavar="FILE.png", help="devices: also write a per-kernel latency bar chart")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also write a figure: systolic, cycles (compute vs stall) and utilisation per layer; "
+                        "device presets, the per-kernel latency breakdown")
     p.set_defaults(func=_main)
 
 
@@ -118,4 +120,23 @@ def _main(args: argparse.Namespace) -> int:
         print(buf.getvalue(), end="")
     else:
         print(_table(out))
+    if args.plot:
+        write_systolic_plot(args.plot, out)
     return 0
+
+
+def write_systolic_plot(path: str, out: dict[str, Any]) -> None:
+    """Cycles per layer (compute and stall, stacked; all repeats of a layer) and utilisation per layer."""
+    from hwsim.plots import per_layer_panels
+
+    rows = [r for r in out["layers"] if not r["skipped"]]
+    if not rows:
+        raise HwnasError("--plot: no layer runs on the array (every layer was skipped)")
+    s = out["summary"]
+    per_layer_panels(path, [r["layer"] + (f" (x{r['repeats']})" if r["repeats"] > 1 else "") for r in rows],
+                     {"compute cycles": [r["total_cycles"] - r["stall_cycles"] for r in rows],
+                      "stall cycles": [r["stall_cycles"] for r in rows]}, "cycles per layer (all repeats)",
+                     {"utilisation": [r["overall_util_pct"] or 0.0 for r in rows]}, "overall utilisation (%)",
+                     f"{s['network']} on the {s['array']} {s['dataflow']} systolic array "
+                     f"({s['config']}, {s['engine']} engine): {s['total_cycles']:,} cycles in all",
+                     stacked_top=True)

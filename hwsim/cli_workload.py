@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("model", help="zoo model name or a .json/.csv/.onnx file")
     show.add_argument("--input", help="per-sample input shape for zoo models, e.g. 3x224x224")
     show.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    show.add_argument("--plot", metavar="FILE.png", help="also write MACs and parameters per layer as bars")
     show.set_defaults(func=_show)
     exp = wsub.add_parser("export", help="write the workload as hwnas IR JSON")
     exp.add_argument("model", help="zoo model name or a .json/.csv/.onnx file")
@@ -87,7 +88,23 @@ def _show(args: argparse.Namespace) -> int:
         print(buf.getvalue(), end="")
     else:
         print(format_table(net))
+    if args.plot:
+        write_plot(args.plot, net)
     return 0
+
+
+def write_plot(path: str, net: Network) -> None:
+    """MACs and parameters of every layer with MACs (execution order) as two bar panels."""
+    from hwsim.errors import HwnasError
+    from hwsim.plots import per_layer_panels
+
+    layers = [n.layer for n in net.nodes if n.layer.macs > 0]
+    if not layers:
+        raise HwnasError(f"--plot: {net.name} has no layer with MACs")
+    per_layer_panels(path, [x.name for x in layers], {"MACs": [x.macs for x in layers]}, "MACs per layer",
+                     {"parameters": [x.params for x in layers]}, "parameters per layer",
+                     f"{net.name}: {net.total_macs / 1e9:.3f} GMACs, {net.total_params / 1e6:.3f} M parameters "
+                     f"({len(layers)} of {len(net)} layers have MACs)")
 
 
 def _export(args: argparse.Namespace) -> int:

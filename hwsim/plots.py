@@ -135,6 +135,15 @@ def plain_log_ticks(ax: Any, which: str = "both") -> None:
         axis.set_minor_formatter(NullFormatter())
 
 
+def _big_number_ticks(ax: Any, which: str, top: float, log: bool) -> None:
+    """Engineering tick labels (``2M``, ``500k``) instead of a ``1e6`` offset on linear axes of large counts."""
+    if log or not top >= 1e5:
+        return
+    from matplotlib.ticker import EngFormatter
+
+    getattr(ax, f"{which}axis").set_major_formatter(EngFormatter(sep=""))
+
+
 def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
@@ -228,7 +237,8 @@ def per_layer_panels(path: str | os.PathLike[str], names: Sequence[str], top: Ma
     panels = [(top, top_ylabel, stacked_top, log_top)]
     if bottom:
         panels.append((bottom, bottom_ylabel, False, False))
-    fig, axes = new_figure(len(panels), 1, width=bar_width_inches(len(names) * max(1, len(top)) * 0.7),
+    fig, axes = new_figure(len(panels), 1, width=bar_width_inches(len(names) * (1.0 if len(top) == 1 else
+                                                                                0.7 * len(top))),
                            height=3.4 * len(panels) + 0.8, sharex=True)
     for i, (series, ylabel, stacked, log) in enumerate(panels):
         ax = axes[i, 0]
@@ -243,6 +253,7 @@ def per_layer_panels(path: str | os.PathLike[str], names: Sequence[str], top: Ma
             top = float(np.nansum(np.vstack([_finite(v) for v in series.values()]), axis=0).max())
         if top > 0 and len(series) > 1:  # headroom for the legend
             ax.set_ylim(top=top * (6.0 if log else 1.3))
+        _big_number_ticks(ax, "y", top, log)
         ax.grid(axis="y", alpha=0.3)
         if len(series) > 1:
             ax.legend(fontsize=8, loc="upper right", ncols=min(4, len(series)))
@@ -295,6 +306,8 @@ def grouped_bars(path: str | os.PathLike[str], labels: Sequence[str], series: Ma
         label_axis(xlabel)
     if log:
         (ax.set_xscale if horizontal else ax.set_yscale)("log")
+    vals = np.concatenate([_finite(v) for v in series.values()]) if series else np.zeros(0)
+    _big_number_ticks(ax, "x" if horizontal else "y", float(np.nanmax(vals)) if len(vals) else 0.0, log)
     for name, v in (targets or {}).items():
         (ax.axvline if horizontal else ax.axhline)(v, color="k", ls="--", lw=0.9, label=name)
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
@@ -532,7 +545,8 @@ def heatmap(path: str | os.PathLike[str], matrix: Any, xlabels: Sequence[str], y
     if annotate:
         for (r, c), v in np.ndenumerate(m):
             if np.isfinite(v):
-                red, green, blue, _ = im.cmap(im.norm(v))
+                shade = float(np.nan_to_num(np.clip(np.ma.getdata(im.norm(v)), 0.0, 1.0), nan=0.5))
+                red, green, blue, _ = im.cmap(shade)
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.55
                 a.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7, color="w" if dark else "k")
     a.set_xticks(range(m.shape[1]), list(xlabels), rotation=60 if m.shape[1] > 4 else 0, ha="right"

@@ -23,11 +23,9 @@ DEFAULT_DEVICE = "dpu-b4096-zcu102"
 
 
 def _progress(quiet: bool) -> Any:
-    def factory(total: int, desc: str) -> Any:
-        from tqdm import tqdm
+    from hwsim.progress import progress_factory
 
-        return tqdm(total=total, desc=desc, disable=quiet, dynamic_ncols=True, leave=False)
-    return factory
+    return progress_factory(quiet)
 
 
 def family_spaces(families: str, backbone: str) -> tuple[str, ...]:
@@ -137,7 +135,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--beta", type=float, default=0.6)
     s.add_argument("--loss", choices=("power", "log"), default="power",
                    help="CE*alpha*LAT^beta (power) or CE*alpha*log(LAT)^beta (log, FBNet)")
-    s.add_argument("--out", default="bbssp-search", help="output directory")
+    s.add_argument("--out", default="bbssp-search", help="output directory (search.json, pareto.png)")
+    s.add_argument("--plot", metavar="FILE.png", help="also write the Pareto-front figure (pareto.png) here")
     _add_evaluator_args(s)
     _add_exec_args(s)
     s.set_defaults(func=_search)
@@ -167,5 +166,9 @@ def _search(args: argparse.Namespace) -> int:
 
     summary = run_search_cli(args, make_evaluator, make_executor, _progress(args.quiet))
     print(json.dumps({k: summary[k] for k in ("space", "method", "best")}, indent=1))
+    if args.plot:
+        from hwsim.fileio import atomic_write_bytes
+
+        atomic_write_bytes(args.plot, (Path(args.out) / "pareto.png").read_bytes())
     print(f"results in {Path(args.out) / 'search.json'}")
     return 0

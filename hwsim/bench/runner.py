@@ -37,6 +37,7 @@ from hwsim.progress import ProgressFactory, null_progress
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_CHARS = 4000
+REPORT_HEAD_LINES, REPORT_TAIL_LINES = 100, 40  # longer outputs are cut in report.md (full text in <name>.out.txt)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def run_benchmark(bench: Benchmark, group: str, out: Path, quick: bool = False, 
     wall = time.perf_counter() - t0
     run = BenchRun(group, bench.name, _display_command(cmd, root, out), rc, wall, "".join(out_chunks),
                    _collapse_cr("".join(err_chunks))[-STDERR_TAIL_CHARS:])
+    atomic_write_text(gdir / f"{bench.name}.out.txt", run.stdout)
     result_path = gdir / f"{bench.name}.json"
     if result_path.is_file():
         try:
@@ -258,6 +260,15 @@ def summary_rows(runs: Sequence[BenchRun]) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def _cut(text: str, full: str) -> str:
+    lines = text.split("\n")
+    if len(lines) <= REPORT_HEAD_LINES + REPORT_TAIL_LINES:
+        return text
+    skipped = len(lines) - REPORT_HEAD_LINES - REPORT_TAIL_LINES
+    return "\n".join([*lines[:REPORT_HEAD_LINES], f"... {skipped} lines cut (full output: {full}) ...",
+                      *lines[-REPORT_TAIL_LINES:]])
+
+
 def render_report(runs: Sequence[BenchRun], total_wall_s: float, quick: bool) -> str:
     """The markdown report (figure links relative to the report's folder)."""
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -281,7 +292,8 @@ def render_report(runs: Sequence[BenchRun], total_wall_s: float, quick: bool) ->
                       f"Wall time {r.wall_s:.1f} s, exit status {r.rc}."]
             if r.error:
                 lines += ["", f"**Problem:** {r.error}"]
-            lines += ["", "```text", r.stdout.rstrip("\n") or "(no output)", "```"]
+            lines += ["", "```text", _cut(r.stdout.rstrip("\n"), f"{r.group}/{r.benchmark}.out.txt")
+                      or "(no output)", "```"]
             if r.rc != 0 and r.stderr_tail:
                 lines += ["", "stderr (last lines):", "", "```text", r.stderr_tail, "```"]
             for f in r.figures:

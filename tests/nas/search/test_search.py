@@ -118,8 +118,10 @@ def test_differentiable_latency_term_pushes_to_fast_blocks(profile_dir: Path) ->
 
 def test_search_cli(profile_dir: Path, tmp_path: Path) -> None:
     rc = main(["search", "--profile", str(profile_dir), "--budget", "4", "--population", "2", "--proxies", "naswot",
-               "--batch-size", "8", "--out", str(tmp_path / "s"), "--quiet"])
+               "--batch-size", "8", "--out", str(tmp_path / "s"), "--quiet", "--plot", str(tmp_path / "front.png")])
     assert rc == 0
+    assert (tmp_path / "front.png").read_bytes() == (tmp_path / "s" / "pareto.png").read_bytes()
+    assert (tmp_path / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     s = json.loads((tmp_path / "s" / "search.json").read_text())
     assert s["method"] == "evolution" and s["evaluated"] >= 1
     assert main(["search", "--out", str(tmp_path / "x")]) == 2
