@@ -1,7 +1,9 @@
 """BBSSP reproduction in direction (CPU, offline data): tuned vs hand-designed spaces on the simulated ZCU102 DPU.
 
 1. Profile the CIFAR Res/Mobile/VGG families on ``dpu-b4096-zcu102`` (the ``hwnas profile-space`` default run:
-   zero-cost proxies; pass ``--profile DIR`` to reuse a finished one) -> tuned space + layer-adaptive LUT.
+   zero-cost proxies, ranks mapped onto a 2.5-point accuracy span (``CostParams.proxy_spread``), Mobile in the
+   depthwise MobileNetV2 form the authors measured; pass ``--profile DIR`` to reuse a finished one) -> tuned
+   space + layer-adaptive LUT.
 2. Run the same FBNet-style differentiable search (same epochs, steps, batch, alpha/beta) in the tuned space and
    in the untuned spaces: each family's full space and the all-blocks space (31 blocks per layer, the paper's
    372-path baseline on 12 layers; 310 paths on the 10-layer CIFAR backbone). Each space's LUT comes from the
@@ -46,12 +48,12 @@ from spaces.core import Choice, SearchSpace
 from spaces.registry import get_space
 
 DEVICE = "dpu-b4096-zcu102"
-CIFAR_FAMILIES = ("bbssp-res-cifar", "bbssp-mobile-cifar", "bbssp-vgg-cifar")
+CIFAR_FAMILIES = ("bbssp-res-cifar", "bbssp-mobilev2-cifar", "bbssp-vgg-cifar")
 
 
 def all_blocks_space() -> SearchSpace:
-    """Every Res, Mobile and VGG block in every layer of the CIFAR backbone (typical: res0)."""
-    blocks = FAMILIES["res"][0] + FAMILIES["mobile"][0] + FAMILIES["vgg"][0]
+    """Every Res, Mobile (MobileNetV2 form) and VGG block in every layer of the CIFAR backbone (typical: res0)."""
+    blocks = FAMILIES["res"][0] + FAMILIES["mobilev2"][0] + FAMILIES["vgg"][0]
     model = bbssp_backbone(cifar=True)
     labels = layer_labels(len(model.layers))
     return SearchSpace("bbssp-allblocks-cifar", tuple(Choice(lb, blocks) for lb in labels), model,

@@ -33,14 +33,25 @@ class CostParams:
     ``theta``: accuracy threshold (fraction); ``sigma``: accuracy scale (fraction); ``lam``: latency weight
     (milliseconds, since it divides ``T`` in ms); ``k``: pool entries the winning family must collect.
     Defaults are the authors' ImageNet setting (0.80, 2, 0.01, K = 60).
+
+    ``proxy_spread``: for zero-cost evaluators only, the accuracy span (fraction) that the pooled proxy ranks are
+    mapped onto, centred on ``theta`` (:func:`proxy_accuracy`). Proxies rank networks but carry no accuracy
+    scale, and the cost weighs accuracy against ``lam / T`` in absolute units: the default 0.025 is the spread of
+    real accuracies among single-layer replacements -- CIFAR-10 test accuracy of the NAS-Bench-201 cells one
+    edge away from a strong cell spans 2.3-2.5 points (../shared/data/accuracy/nb201_accuracy.csv; outliers that
+    break the cell excluded). A span of 1.0 would let the proxies alone decide.
     """
 
     theta: float = 0.80
     sigma: float = 2.0
     lam: float = 0.01
     k: int = 60
+    proxy_spread: float = 0.025
 
     def __post_init__(self) -> None:
+        if (isinstance(self.proxy_spread, bool) or not isinstance(self.proxy_spread, (int, float))
+                or not math.isfinite(self.proxy_spread) or self.proxy_spread <= 0):
+            raise CostError(f"cost.proxy_spread must be a positive number, got {self.proxy_spread!r}")
         for name in ("theta", "sigma", "lam"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -53,7 +64,8 @@ class CostParams:
             raise CostError(f"cost.k must be a positive integer, got {self.k!r}")
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"theta": self.theta, "sigma": self.sigma, "lam": self.lam, "k": self.k}
+        return {"theta": self.theta, "sigma": self.sigma, "lam": self.lam, "k": self.k,
+                "proxy_spread": self.proxy_spread}
 
 
 def ssbn_cost(accuracy: float, latency_ms: float, params: CostParams) -> float:
@@ -182,9 +194,9 @@ def select_family(families: Sequence[FamilyCosts], k: int) -> Selection:
     raise AssertionError("unreachable: some family must reach k")  # pragma: no cover
 
 
-def proxy_accuracy(scores: Sequence[float]) -> np.ndarray:
-    """Scale-free accuracy stand-in for zero-cost proxy scores: the average rank of each score among all of them,
-    mapped onto [0, 1] (0 = lowest score, 1 = highest; ties share their mean rank; one score maps to 0.5)."""
+def proxy_rank(scores: Sequence[float]) -> np.ndarray:
+    """The average rank of each zero-cost proxy score among all of them, mapped onto [0, 1] (0 = lowest score,
+    1 = highest; ties share their mean rank; one score maps to 0.5)."""
     from scipy.stats import rankdata
 
     s = np.asarray(scores, dtype=np.float64)
@@ -195,3 +207,12 @@ def proxy_accuracy(scores: Sequence[float]) -> np.ndarray:
     if len(s) == 1:
         return np.array([0.5])
     return (rankdata(s, method="average") - 1.0) / (len(s) - 1.0)
+
+
+def proxy_accuracy(ranks: Sequence[float], params: CostParams) -> np.ndarray:
+    """Accuracy stand-in for proxy ranks in [0, 1]: ``theta + proxy_spread * (rank - 1/2)`` (see
+    :class:`CostParams`)."""
+    r = np.asarray(ranks, dtype=np.float64)
+    if not np.all(np.isfinite(r) & (r >= 0) & (r <= 1)):
+        raise CostError("proxy ranks must lie in [0, 1]")
+    return params.theta + params.proxy_spread * (r - 0.5)

@@ -33,7 +33,7 @@ import numpy as np
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_bytes, atomic_write_text
 from calibration.bbssp import BBSSPLut, backbone_block_layers
-from nas.cost import CostParams, FamilyCosts, Selection, proxy_accuracy, select_family, ssbn_costs
+from nas.cost import CostParams, FamilyCosts, Selection, proxy_accuracy, proxy_rank, select_family, ssbn_costs
 from nas.evaluators.base import EvalTask, Evaluator, task_seed
 from nas.executors import Executor, LocalExecutor
 from spaces.core import SearchSpace
@@ -310,8 +310,10 @@ def _assemble(space: SearchSpace, records: Mapping[str, SSBNRecord], acc_of: Cal
     return FamilyProfile(space, blocks, base, ordered, lat, acc, base.layer_profile_ms)
 
 
-def _accuracy_function(all_records: Sequence[SSBNRecord]) -> tuple[Callable[[SSBNRecord], float], str]:
-    """Accuracy as reported, or for proxy evaluators the pooled rank of each proxy averaged over proxies."""
+def _accuracy_function(all_records: Sequence[SSBNRecord], cost: CostParams
+                       ) -> tuple[Callable[[SSBNRecord], float], str]:
+    """Accuracy as reported, or for proxy evaluators the pooled rank of each proxy averaged over proxies and mapped
+    onto ``cost.theta +- cost.proxy_spread / 2`` (:func:`nas.cost.proxy_accuracy`)."""
     if all(r.accuracy is not None for r in all_records):
         return (lambda r: float(r.accuracy)), "accuracy"  # type: ignore[arg-type]
     if any(r.accuracy is not None for r in all_records):
@@ -320,9 +322,10 @@ def _accuracy_function(all_records: Sequence[SSBNRecord]) -> tuple[Callable[[SSB
     if not proxies or any(sorted(r.scores) != proxies for r in all_records):
         raise ProfilingError("SSBN results carry neither accuracies nor the same proxy scores")
     ids = [(r.space, r.key) for r in all_records]
-    ranks = np.mean([proxy_accuracy([r.scores[p] for r in all_records]) for p in proxies], axis=0)
-    table = dict(zip(ids, ranks.tolist()))
-    return (lambda r: table[(r.space, r.key)]), "proxy-rank(" + "+".join(proxies) + ")"
+    ranks = np.mean([proxy_rank([r.scores[p] for r in all_records]) for p in proxies], axis=0)
+    table = dict(zip(ids, proxy_accuracy(ranks, cost).tolist()))
+    return ((lambda r: table[(r.space, r.key)]),
+            f"proxy-rank({'+'.join(proxies)}) on {cost.theta:g} +- {cost.proxy_spread / 2:g}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -407,7 +410,7 @@ def summarise(config: ProfileConfig, out_dir: str | Path, plots: bool = True) ->
                 raise ProfilingError(f"{pdir.record(s.name, sb.key)}: SSBN result missing; rerun profiling")
             recs[s.name][sb.key] = r
     flat = [r for s in spaces for r in recs[s.name].values()]
-    acc_of, kind = _accuracy_function(flat)
+    acc_of, kind = _accuracy_function(flat, config.cost)
     fams = tuple(_assemble(s, recs[s.name], acc_of) for s in spaces)
     costs = tuple(FamilyCosts(f.space.name, f.blocks, f.space.typical or (),
                               ssbn_costs(f.accuracy, f.latency_ms, config.cost).tolist()) for f in fams)

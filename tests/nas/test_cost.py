@@ -14,6 +14,7 @@ from nas.cost import (
     CostParams,
     FamilyCosts,
     proxy_accuracy,
+    proxy_rank,
     rank_pool,
     select_family,
     ssbn_cost,
@@ -111,9 +112,32 @@ def test_selection_matches_naive(seed: int, k: int) -> None:
     assert len(rank_pool(fams)) == 3 * 3 + 3 * 4
 
 
-def test_proxy_accuracy_ranks() -> None:
-    assert proxy_accuracy([3.0, 1.0, 2.0]).tolist() == [1.0, 0.0, 0.5]
-    assert proxy_accuracy([1.0, 1.0, 5.0]).tolist() == [0.25, 0.25, 1.0]
-    assert proxy_accuracy([7.0]).tolist() == [0.5]
+def test_proxy_rank_and_accuracy_scale() -> None:
+    assert proxy_rank([3.0, 1.0, 2.0]).tolist() == [1.0, 0.0, 0.5]
+    assert proxy_rank([1.0, 1.0, 5.0]).tolist() == [0.25, 0.25, 1.0]
+    assert proxy_rank([7.0]).tolist() == [0.5]
     with pytest.raises(CostError):
-        proxy_accuracy([1.0, float("inf")])
+        proxy_rank([1.0, float("inf")])
+    # ranks map onto theta +- proxy_spread / 2 (default spread 0.025: 2.5 accuracy points)
+    p = CostParams(theta=0.8)
+    assert proxy_accuracy([0.0, 0.5, 1.0], p) == pytest.approx([0.7875, 0.8, 0.8125])
+    assert proxy_accuracy([0.0, 1.0], CostParams(theta=0.5, proxy_spread=1.0)) == pytest.approx([0.0, 1.0])
+    with pytest.raises(CostError, match="proxy ranks"):
+        proxy_accuracy([1.5], p)
+    for bad in (0.0, -0.1, float("nan"), True):
+        with pytest.raises(CostError, match="proxy_spread"):
+            CostParams(proxy_spread=bad)
+
+
+def test_proxy_spread_decides_whether_latency_counts() -> None:
+    # two one-layer families: "slow" ranks best on the proxy but is 4x slower (2.0 vs 0.5 ms). With the ranks
+    # spread over a realistic 2.5 points, lam / T decides (0.015 > 0.0125); spread over 100 points, the proxy does.
+    lat = {"fast": 0.5, "slow": 2.0}
+    ranks = {"fast": 0.0, "slow": 1.0}
+    for spread, winner in ((0.025, "fast"), (1.0, "slow")):
+        p = CostParams(theta=0.8, sigma=2.0, lam=0.01, k=1, proxy_spread=spread)
+        fams = [FamilyCosts(f, (f,), (f,), [[float(ssbn_cost(float(proxy_accuracy([ranks[f]], p)[0]), lat[f], p))]])
+                for f in ("fast", "slow")]
+        assert select_family(fams, 1).winner == winner
+
+
