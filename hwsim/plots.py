@@ -312,7 +312,10 @@ def grouped_bars(path: str | os.PathLike[str], labels: Sequence[str], series: Ma
         (ax.axvline if horizontal else ax.axhline)(v, color="k", ls="--", lw=0.9, label=name)
     ax.grid(axis="x" if horizontal else "y", alpha=0.3)
     if len(series) > 1 or targets:
-        ax.legend(fontsize=8, loc="best")
+        top = max([float(np.nanmax(vals)) if len(vals) else 0.0, *(targets or {}).values()])
+        if top > 0:  # headroom: the legend sits above the bars
+            (ax.set_xlim if horizontal else ax.set_ylim)(None, top * (4.0 if log else 1.22))
+        ax.legend(fontsize=8, loc="upper right", ncols=min(3, len(series) + len(targets or {})))
     set_title(ax, title)
     return save_png(fig, path)
 
