@@ -31,23 +31,30 @@ ZERO_FOLDED_NB201 = "nb201-zero-folded"
 
 
 @dataclass(frozen=True)
-class NB201UnprunedModel:
+class _NB201Variant:
+    """Fields and validation shared by the NAS-Bench-201 execution variants below (the macro network of
+    :class:`spaces.nb201.NB201Model`: ``channels`` C, ``cells_per_stage`` N)."""
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    input_size: int = 32
+    num_classes: int = 10
+
+    def check(self, space: Any) -> None:
+        from spaces.nb201 import NB201Model
+
+        NB201Model(self.channels, self.cells_per_stage, self.input_size, self.num_classes).check(space)
+
+
+@dataclass(frozen=True)
+class NB201UnprunedModel(_NB201Variant):
     """NAS-Bench-201 macro network with every edge executed (PyTorch eager semantics).
 
     ``none`` edges become an element-wise multiply by a scalar zero; each node sums all its incoming edges.
     Workload only (no torch twin).
     """
 
-    channels: int = 16
-    cells_per_stage: int = 5
-    input_size: int = 32
-    num_classes: int = 10
     kind: ClassVar[str] = "nb201-unpruned"
-
-    def check(self, space: Any) -> None:
-        from spaces.nb201 import NB201Model
-
-        NB201Model(self.channels, self.cells_per_stage, self.input_size, self.num_classes).check(space)
 
     def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
         from spaces.nb201 import EDGES, _reduction
@@ -89,7 +96,7 @@ def _edge_unpruned(e: Any, x: str, op: str) -> str:
 
 
 @dataclass(frozen=True)
-class NB201ZeroFoldedModel:
+class NB201ZeroFoldedModel(_NB201Variant):
     """NAS-Bench-201 macro network after a zero-folding converter (:func:`spaces.nb201.zero_folded_cell`).
 
     Each cell runs its executed edges; an edge whose source node is a constant zero reads the cell input in the
@@ -100,16 +107,7 @@ class NB201ZeroFoldedModel:
     then unused. Workload only (no torch twin).
     """
 
-    channels: int = 16
-    cells_per_stage: int = 5
-    input_size: int = 32
-    num_classes: int = 10
     kind: ClassVar[str] = "nb201-zero-folded"
-
-    def check(self, space: Any) -> None:
-        from spaces.nb201 import NB201Model
-
-        NB201Model(self.channels, self.cells_per_stage, self.input_size, self.num_classes).check(space)
 
     def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
         from spaces.nb201 import EDGES, _reduction, zero_folded_cell
