@@ -57,27 +57,22 @@ class NB201UnprunedModel(_NB201Variant):
     kind: ClassVar[str] = "nb201-unpruned"
 
     def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
-        from spaces.nb201 import EDGES, _reduction
+        from spaces.nb201 import EDGES, emit_head, emit_stages
 
         ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
-        x = e.bn(e.conv(e.input, self.channels, 3))
-        c = self.channels
-        for stage in range(3):
-            if stage:
-                x = _reduction(e, x, c * 2)
-                c *= 2
-            for _ in range(self.cells_per_stage):
-                nodes = [x]
-                for j in (1, 2, 3):
-                    acc: str | None = None
-                    for i in range(j):
-                        y = _edge_unpruned(e, nodes[i], ops[(j, i)])
-                        acc = y if acc is None else e.add(acc, y)
-                    assert acc is not None
-                    nodes.append(acc)
-                x = nodes[3]
-        x = e.act(e.bn(x), "relu")
-        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+
+        def cell(x: str) -> str:
+            nodes = [x]
+            for j in (1, 2, 3):
+                acc: str | None = None
+                for i in range(j):
+                    y = _edge_unpruned(e, nodes[i], ops[(j, i)])
+                    acc = y if acc is None else e.add(acc, y)
+                assert acc is not None
+                nodes.append(acc)
+            return nodes[3]
+
+        return emit_head(e, emit_stages(e, self.channels, self.cells_per_stage, cell), num_classes)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,
@@ -110,25 +105,17 @@ class NB201ZeroFoldedModel(_NB201Variant):
     kind: ClassVar[str] = "nb201-zero-folded"
 
     def emit(self, space: Any, arch: Any, e: Any, num_classes: int) -> str:
-        from spaces.nb201 import EDGES, _reduction, zero_folded_cell
+        from spaces.nb201 import EDGES, emit_head, emit_stages, zero_folded_cell
 
         ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
         cell = zero_folded_cell(ops)
         if cell.reads_input:
-            x = e.bn(e.conv(e.input, self.channels, 3))
-            c = self.channels
-            for stage in range(3):
-                if stage:
-                    x = _reduction(e, x, c * 2)
-                    c *= 2
-                for _ in range(self.cells_per_stage):
-                    x = _folded_cell(e, x, ops, cell)
+            x = emit_stages(e, self.channels, self.cells_per_stage, lambda y: _folded_cell(e, y, ops, cell))
         else:
             _, h, w = e.shape(e.input)
             x = e.builder.add_input("zeros", (self.channels * 4, -(-h // 4), -(-w // 4)))
             x = _folded_cell(e, x, ops, cell)
-        x = e.act(e.bn(x), "relu")
-        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+        return emit_head(e, x, num_classes)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,

@@ -30,6 +30,7 @@ MACs/params of the unpruned cells match the NAS-Bench-201 API: its FLOPs are our
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -141,6 +142,26 @@ class NB201Codec:
         return space.validate(Arch(items))
 
 
+def emit_stages(e: GraphEmitter, channels: int, cells_per_stage: int, cell: Callable[[str], str]) -> str:
+    """The macro network's body: 3x3 stem conv + BN, then three stages of ``cells_per_stage`` cells (``cell`` emits
+    one on its input) with a residual reduction block (channels x2, stride 2) before stages 2 and 3."""
+    x = e.bn(e.conv(e.input, channels, 3))
+    c = channels
+    for stage in range(3):
+        if stage:
+            x = _reduction(e, x, c * 2)
+            c *= 2
+        for _ in range(cells_per_stage):
+            x = cell(x)
+    return x
+
+
+def emit_head(e: GraphEmitter, x: str, num_classes: int) -> str:
+    """BN, ReLU, global average pool, flatten, linear classifier."""
+    x = e.act(e.bn(x), "relu")
+    return e.linear(e.flatten(e.global_avg(x)), num_classes)
+
+
 @dataclass(frozen=True)
 class NB201Model:
     """The NAS-Bench-201 macro network: ``channels`` (C) and ``cells_per_stage`` (N)."""
@@ -162,18 +183,11 @@ class NB201Model:
     def emit(self, space: SearchSpace, arch: Arch, e: GraphEmitter, num_classes: int) -> str:
         ops = {(j, i): arch[f"edge_{j}_{i}"] for j, i in EDGES}
         live = live_edges(ops)
-        x = e.bn(e.conv(e.input, self.channels, 3))
         if not live:  # disconnected: the body folds to a constant (see module docstring)
+            x = e.bn(e.conv(e.input, self.channels, 3))
             return e.linear(e.flatten(e.global_avg(x)), num_classes)
-        c = self.channels
-        for stage in range(3):
-            if stage:
-                x = _reduction(e, x, c * 2)
-                c *= 2
-            for _ in range(self.cells_per_stage):
-                x = _cell(e, x, ops, live)
-        x = e.act(e.bn(x), "relu")
-        return e.linear(e.flatten(e.global_avg(x)), num_classes)
+        x = emit_stages(e, self.channels, self.cells_per_stage, lambda y: _cell(e, y, ops, live))
+        return emit_head(e, x, num_classes)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "channels": self.channels, "cells_per_stage": self.cells_per_stage,
@@ -226,5 +240,6 @@ def nb201_space(channels: int = 16, cells_per_stage: int = 5, input_size: int = 
                        description="NAS-Bench-201 cells", codec=NB201Codec())
 
 
-__all__ = ["FoldedCell", "NB201_OPS", "NB201Codec", "NB201Model", "is_connected", "live_edges", "nb201_space",
+__all__ = ["FoldedCell", "NB201_OPS", "NB201Codec", "NB201Model", "emit_head", "emit_stages", "is_connected",
+           "live_edges", "nb201_space",
            "zero_folded_cell"]
