@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from nas.executors import LocalExecutor
 from nas.profiling import ProfileConfig, profile_spaces
 from nas.search.differentiable import DifferentiableConfig
 from nas.search.run import SearchTarget, run_differentiable, target_from_device, target_from_profile
+from hwsim.bench.results import work_dir
 from hwsim.progress import progress_factory, track
 from spaces.bbssp_families import FAMILIES, bbssp_backbone
 from spaces.backbone import layer_labels
@@ -76,12 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = progress_factory(args.quiet)
 
     t_start = time.perf_counter()
-    if args.profile:
-        prof = Path(args.profile)
-    elif args.out is not None:
-        prof = args.out / "bbssp_repro_profile"
-    else:
-        prof = Path(tempfile.mkdtemp(prefix="bbssp_repro_"))
+    prof = work_dir(args.profile, args.out, "bbssp_repro_profile", "bbssp_repro_")
     ev0 = ZeroCostEvaluator(DatasetSpec("synthetic", 32, num_samples=256), ("naswot", "synflow", "grad_norm"), 16)
     res = profile_spaces(ProfileConfig(CIFAR_FAMILIES, DEVICE, ev0, CostParams()), prof, LocalExecutor(args.workers),
                          progress)

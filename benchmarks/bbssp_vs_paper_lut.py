@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from calibration.datasets import load_bbssp_zcu102
+from hwsim.bench.results import work_dir
 from hwsim.fileio import shared_data_dir
 from hwsim.progress import progress_factory
 from nas.cost import CostParams
@@ -68,12 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     paper_arr = paper.as_array()
     searched = json.loads((data / "searched_spaces.json").read_text())
 
-    if args.profile_dir:
-        out = Path(args.profile_dir)
-    elif args.out is not None:
-        out = args.out / "bbssp_vs_paper_lut_profile"
-    else:
-        out = Path(tempfile.mkdtemp(prefix="bbssp_vs_paper_"))
+    out = work_dir(args.profile_dir, args.out, "bbssp_vs_paper_lut_profile", "bbssp_vs_paper_")
     out.mkdir(parents=True, exist_ok=True)
     rows = ["space,arch,accuracy"]
     for name in families:

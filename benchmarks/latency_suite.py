@@ -63,14 +63,15 @@ def write_figures(out: Path, suite: dict[str, Any], model: str) -> list[Path]:
     figs = [plot_latency_heatmap(out / f"{NAME}_latency.png", suite)]
     devices = suite["devices"]
     net = get_model(model).build_ir()
-    fams = family_presets(devices)
-    profiles = []
-    for d in fams:
+    ok = []  # (device, profile) for every preset that can run the model, each profiled once
+    for d in devices:
         dev = get_device(d)
         try:
-            profiles.append((dev, dev.profile(net)))
+            ok.append((dev, dev.profile(net)))
         except DeviceError:
             continue
+    fams = set(family_presets(devices))
+    profiles = [(dev, prof) for dev, prof in ok if dev.name in fams]
     if profiles:
         n = max(len(p.kernels) for _, p in profiles)
         width = plots.bar_width_inches(n)
@@ -85,13 +86,6 @@ def write_figures(out: Path, suite: dict[str, Any], model: str) -> list[Path]:
                                  [100 * k.utilization for k in prof.kernels], f"{model} on {dev.name}")
         plots.set_suptitle(fig, f"{model}: MAC utilisation per kernel (MACs / (peak MACs per cycle x kernel cycles))")
         figs.append(plots.save_png(fig, out / f"{NAME}_utilisation.png"))
-    ok = []
-    for d in devices:
-        dev = get_device(d)
-        try:
-            ok.append((dev, dev.profile(net)))
-        except DeviceError:
-            continue
     if ok:
         ncols = min(4, len(ok))
         nrows = math.ceil(len(ok) / ncols)

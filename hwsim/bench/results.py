@@ -75,6 +75,18 @@ def write_result(out_dir: str | Path, name: str, headline: Sequence[Headline], r
     return path
 
 
+def work_dir(explicit: str | Path | None, out: Path | None, name: str, tmp_prefix: str) -> Path:
+    """Where a benchmark keeps its resumable work: ``explicit`` if given, else ``out/<name>`` when the benchmark
+    writes results into ``out``, else a new temporary folder."""
+    import tempfile
+
+    if explicit:
+        return Path(explicit)
+    if out is not None:
+        return Path(out) / name
+    return Path(tempfile.mkdtemp(prefix=tmp_prefix))
+
+
 def load_result(path: str | Path) -> dict[str, Any]:
     """Read a result file; :class:`HwnasError` (one line) when it is not one."""
     path = Path(path)
