@@ -132,20 +132,23 @@ def main(argv: list[str] | None = None) -> int:
             lut = luts[col.space]
             y = ms.latencies_ms
             res = {}
+            picked = {}
             for n_train in (10, 100):
                 tr = train_idx[:n_train]
                 cor = make_corrector(args.method, lut, TableSource(device=device), seed=args.seed)
                 cor = cor.fit_workloads([nets[int(i)] for i in tr], y[tr])
                 pred = cor.predict_workloads([nets[int(i)] for i in test_idx])
                 res[n_train] = accuracy(pred, y[test_idx], n_train)
+                picked[n_train] = getattr(getattr(cor, "chosen", None), "method", args.method)
             preds[col.name] = (pred, y[test_idx])
             ceil, grouped = loo_ceiling(y, group_keys([m.arch for m in ms], col.execution))
-            rows.append((fname, col, res, ceil))
+            rows.append((fname, col, res, ceil, picked))
             short = "help" if "help" in fname else "nnmeter"
             note = " (1-ms steps)" if col.resolution_ms else ""
             print(f"{short:8s} {col.name:26s} {col.status:9s} {col.execution:11s} {res[10].spearman:7.4f} "
                   f"{100 * res[10].within_10pct:6.1f}% {res[100].spearman:8.4f} {100 * res[100].within_10pct:7.1f}% "
-                  f"{res[100].mape:8.2f}% {100 * ceil:6.1f}% {grouped:8d}{note}", flush=True)
+                  f"{res[100].mape:8.2f}% {100 * ceil:6.1f}% {grouped:8d}{note}"
+                  + (f"  [{picked[10]} @10, {picked[100]} @100]" if args.method == "auto" else ""), flush=True)
     measured = [r for r in rows if r[1].status == "measured"]
     est = [r for r in rows if r[1].status != "measured"]
     for name, group in (("MEASURED devices", measured), ("ESTIMATES (simulators)", est)):
@@ -179,7 +182,7 @@ def write_outputs(out: Path, rows: list, preds: dict, args: argparse.Namespace) 
     from hwsim.bench.results import Headline, write_result
 
     labels = [f"{'help' if 'help' in f else 'nnmeter'}/{c.name}{'' if c.status == 'measured' else ' (sim.)'}"
-              for f, c, _, _ in rows]
+              for f, c, _, _, _ in rows]
     figs = [plots.hbar_panels(
         out / "calibration_real_boards_devices.png", labels,
         [("Spearman rank correlation (held-out)", {"fitted on 10": [r[2][10].spearman for r in rows],
@@ -213,8 +216,9 @@ def write_outputs(out: Path, rows: list, preds: dict, args: argparse.Namespace) 
         Headline("measured devices meeting +-10%@100 >= 95%",
                  100.0 * sum(r[2][100].within_10pct >= 0.95 for r in measured) / n, "==", 100.0, "%")]
     table = [{"file": f, "device": c.name, "status": c.status, "execution": c.execution,
-              "at10": res[10].to_dict(), "at100": res[100].to_dict(), "loo_ceiling_within_10pct": ceil}
-             for f, c, res, ceil in rows]
+              "at10": res[10].to_dict(), "at100": res[100].to_dict(), "loo_ceiling_within_10pct": ceil,
+              "method_at10": picked[10], "method_at100": picked[100]}
+             for f, c, res, ceil, picked in rows]
     write_result(out, "calibration_real_boards", headline, {
         "method": args.method, "lut_device": args.lut_device, "test_size": args.test_size, "seed": args.seed,
         "devices": table}, figs)

@@ -13,7 +13,7 @@ import numpy as np
 from hwsim.errors import HwnasError
 from calibration.measurements import Measurement, MeasurementError, MeasurementSet
 
-CLI_METHODS = ("kernel-type", "affine", "residual", "bbssp")
+CLI_METHODS = ("kernel-type", "affine", "residual", "auto", "bbssp")
 REPORT_KEYS = ("spearman", "kendall", "mape", "rmse_ms", "within_5pct", "within_10pct", "n_train", "n_test")
 
 
@@ -45,7 +45,9 @@ def register(subparsers: Any) -> None:
     f.add_argument("--space", help="space of the archs (overrides the file's; e.g. nb201-unpruned)")
     f.add_argument("--device", required=True,
                    help="device preset / .toml for the per-layer LUT, 'unit' (count-based) or 'torch-local'")
-    f.add_argument("--method", default="kernel-type", choices=CLI_METHODS)
+    f.add_argument("--method", default="kernel-type", choices=CLI_METHODS,
+                   help="corrector; auto = pick affine / kernel-type / residual by 5-fold cross-validation on the "
+                        "training set (kernel-type unless another is better by one standard error)")
     f.add_argument("--train", type=int, required=True, help="number of training measurements (seeded random)")
     f.add_argument("--test", type=int, help="held-out measurements to evaluate (seeded random; default: all the rest)")
     f.add_argument("--seed", type=int, default=0)
@@ -203,18 +205,24 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         cor = cor.fit_workloads([by_id[m.id] for m in train], train.latencies_ms)
         pred = cor.predict_workloads([by_id[m.id] for m in test])
     rep = accuracy(pred, y_test, len(train))
+    label = args.method
+    if args.method == "auto":
+        cv = ", ".join(f"{m} {v:.2f}%" for m, v in cor.cv_mape)
+        label = f"auto -> {cor.chosen.method}" + (f" (cross-validated MAPE: {cv})" if cv else "")
     if args.plot:
         from hwsim.plots import calibration_scatter
 
-        calibration_scatter(args.plot, pred, y_test, f"{args.method} corrector, LUT device {args.device}: "
+        calibration_scatter(args.plot, pred, y_test, f"{label.split(' (')[0]} corrector, LUT device {args.device}: "
                             f"held-out n={len(test)}, MAPE {rep.mape:.2f}%")
     if args.save:
         cor.save(args.save)
     if args.format == "json":
         d = rep.to_dict()
-        print(json.dumps({k: d[k] for k in REPORT_KEYS}, indent=1))
+        out = {k: d[k] for k in REPORT_KEYS}
+        out["method"] = cor.chosen.method if args.method == "auto" else args.method
+        print(json.dumps(out, indent=1))
     else:
-        print(f"{args.method} corrector, LUT device {args.device}: {rep.to_text()}")
+        print(f"{label} corrector, LUT device {args.device}: {rep.to_text()}")
     return 0
 
 

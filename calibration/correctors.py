@@ -8,7 +8,9 @@ corrector's ``space``, ``save(path)`` / :func:`load_corrector` round-trip throug
   fitted prediction is more than ``anomaly_threshold`` off are dropped and the fit repeated (the BBSSP authors'
   later framework removes profiles whose block sum is > 10% off).
 * :class:`KernelTypeNNLS` -- ``T = sum_k (s_k * LUT_k + o_k * n_k) + c``: per kernel type ``k`` a scale on its
-  summed LUT time and an offset per kernel, all >= 0 (:func:`scipy.optimize.nnls`), plus a free intercept.
+  summed LUT time, an offset per kernel and an intercept, all >= 0 (:func:`scipy.optimize.nnls`), so a
+  prediction is never negative (a free-sign intercept predicted below zero for tiny networks: NB201 cells whose
+  output ignores the input).
 * :class:`ResidualModel` -- a per-type base fit times ``exp(g(features))``: ``g`` a seeded scikit-learn gradient
   boosting model on per-kernel-type features (LUT sums, counts, MACs), for devices where sums fail.
 
@@ -246,15 +248,15 @@ def _type_columns(lut: LatencyLUT, networks: Sequence[Network], types: Sequence[
 
 
 def fit_type_nnls(S: np.ndarray, C: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Non-negative per-type scales/offsets and a free-sign intercept minimising ``||[S C 1] w - y||``."""
+    """Non-negative per-type scales/offsets and intercept minimising ``||[S C 1] w - y||`` (``w >= 0``)."""
     n = len(y)
-    A = np.c_[S, C, np.ones(n), -np.ones(n)]
+    A = np.c_[S, C, np.ones(n)]
     norm = np.abs(A).max(axis=0)
     norm[norm == 0] = 1.0
     w, _ = nnls(A / norm, y, maxiter=50 * A.shape[1])
     w = w / norm
     k = S.shape[1]
-    return w[:k], w[k:2 * k], float(w[-2] - w[-1])
+    return w[:k], w[k:2 * k], float(w[-1])
 
 
 @dataclass(frozen=True)
@@ -371,22 +373,121 @@ class ResidualModel(_Base):
 
 
 # ------------------------------------------------------------------------------------------------
-# construction by name and loading
+# model selection by cross-validation
 # ------------------------------------------------------------------------------------------------
 METHODS = ("affine", "kernel-type", "residual")
 
 
+def one_se_pick(errors: Mapping[str, np.ndarray], default: str) -> str:
+    """The method to use given per-network out-of-fold errors of each: ``default`` unless another method's mean
+    error is lower by more than one standard error of the paired differences; of those, the lowest mean wins."""
+    base = np.asarray(errors[default], dtype=float)
+    n = len(base)
+    pick = default
+    for m, e in errors.items():
+        d = np.asarray(e, dtype=float) - base
+        se = d.std(ddof=1) / math.sqrt(n) if n > 1 else math.inf
+        if d.mean() + se < 0 and float(np.mean(e)) < float(np.mean(errors[pick])):
+            pick = m
+    return pick
+
+
+@dataclass(frozen=True)
+class AutoSelect:
+    """Picks the corrector method by k-fold cross-validation on the training networks, then fits it on all of them.
+
+    ``default`` (kernel-type) is kept unless another method has a lower out-of-fold MAPE by more than one standard
+    error of the paired per-network differences (a one-standard-error rule: with 10 training networks the fold
+    estimates are too noisy to switch on a small difference); among the methods that pass, the lowest MAPE wins.
+    Folds come from a permutation seeded by ``seed``. ``chosen`` is the fitted corrector, ``cv_mape`` the
+    out-of-fold MAPE (%) of each method; ``save`` writes the chosen corrector, so :func:`load_corrector` returns
+    that method."""
+
+    lut: LatencyLUT
+    source: TableSource = field(default_factory=TableSource, compare=False)
+    space: Any = field(default=None, compare=False)
+    seed: int = 0
+    folds: int = 5
+    methods: tuple[str, ...] = METHODS
+    default: str = "kernel-type"
+    chosen: Any = None
+    cv_mape: tuple[tuple[str, float], ...] = ()
+    method: ClassVar[str] = "auto"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 2:
+            raise CalibrationError(f"auto corrector folds must be an integer >= 2, got {self.folds!r}")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise CalibrationError(f"auto corrector methods must be among {', '.join(METHODS)}, got {self.methods!r}")
+        if self.default not in self.methods:
+            raise CalibrationError(f"auto corrector default {self.default!r} is not among its methods {self.methods!r}")
+
+    def _make(self, method: str) -> Any:
+        return make_corrector(method, self.lut, self.source, self.space, self.seed)
+
+    def fit(self, measurements: MeasurementSet | Sequence[Measurement], resolver: Any = None) -> AutoSelect:
+        ms = list(measurements)
+        return self.fit_workloads(resolve_items(ms, self.space, resolver), [m.latency_ms for m in ms])
+
+    def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> AutoSelect:
+        y = _targets(latency_ms, len(networks))
+        n = len(networks)
+        if n < 3 or len(self.methods) == 1:
+            return dataclasses.replace(self, chosen=self._make(self.default).fit_workloads(networks, y))
+        k = min(self.folds, n)
+        fold = np.empty(n, dtype=int)
+        fold[np.random.default_rng(self.seed).permutation(n)] = np.arange(n) % k
+        err: dict[str, np.ndarray] = {}
+        for m in self.methods:
+            pred = np.empty(n)
+            for f in range(k):
+                tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+                cor = self._make(m).fit_workloads([networks[i] for i in tr], y[tr])
+                pred[te] = cor.predict_workloads([networks[i] for i in te])
+            err[m] = np.abs(pred / y - 1)
+        chosen = self._make(one_se_pick(err, self.default)).fit_workloads(networks, y)
+        return dataclasses.replace(self, chosen=chosen,
+                                   cv_mape=tuple((m, float(100 * err[m].mean())) for m in self.methods))
+
+    def predict(self, items: Sequence[Any], resolver: Any = None) -> np.ndarray:
+        """Predicted latency (ms) of each network / measurement / arch."""
+        return self.predict_workloads(resolve_items(items, self.space, resolver))
+
+    def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:
+        if self.chosen is None:
+            raise CalibrationError("auto corrector is not fitted: call fit(...) first")
+        return self.chosen.predict_workloads(networks)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.chosen is None:
+            raise CalibrationError("auto corrector is not fitted: nothing to save")
+        return self.chosen.to_dict()
+
+    def save(self, path: str | Path) -> None:
+        """Write the chosen fitted corrector as JSON (atomically)."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# construction by name and loading
+# ------------------------------------------------------------------------------------------------
+
+
 def make_corrector(method: str, lut: LatencyLUT, source: TableSource | None = None, space: Any = None,
-                   seed: int = 0) -> GlobalAffine | KernelTypeNNLS | ResidualModel:
-    """An unfitted corrector of ``method`` (one of :data:`METHODS`) over ``lut``."""
+                   seed: int = 0) -> GlobalAffine | KernelTypeNNLS | ResidualModel | AutoSelect:
+    """An unfitted corrector of ``method`` (one of :data:`METHODS`, or ``auto``: :class:`AutoSelect`) over
+    ``lut``."""
     src = source or TableSource()
+    if method == "auto":
+        return AutoSelect(lut, src, space, seed=seed)
     if method == "affine":
         return GlobalAffine(lut, src, space)
     if method == "kernel-type":
         return KernelTypeNNLS(lut, src, space)
     if method == "residual":
         return ResidualModel(lut, src, space, seed=seed)
-    raise CalibrationError(f"unknown corrector method {method!r}; expected one of {', '.join(METHODS)} (or bbssp)")
+    raise CalibrationError(f"unknown corrector method {method!r}; expected one of {', '.join(METHODS)}, auto (or bbssp)")
 
 
 def _type_fit(d: Mapping[str, Any]) -> TypeFit:
@@ -436,6 +537,6 @@ def load_corrector(path: str | Path, device: Any = None, space: Any = None) -> A
     return corrector_from_dict(d, str(p), device, space)
 
 
-__all__ = ["AffineFit", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
+__all__ = ["AffineFit", "AutoSelect", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
            "ResidualModel", "TableSource", "TypeFit", "corrector_from_dict", "fit_affine", "fit_type_nnls",
-           "load_corrector", "make_corrector", "resolve_items"]
+           "load_corrector", "make_corrector", "one_se_pick", "resolve_items"]

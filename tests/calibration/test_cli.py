@@ -40,8 +40,9 @@ def test_calibrate_fit_json_and_plot(tmp_path: Path, capsys) -> None:
                "--lut-cache", str(tmp_path / "cache")])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
-    assert set(d) == {"spearman", "kendall", "mape", "rmse_ms", "within_5pct", "within_10pct", "n_train", "n_test"}
-    assert d["n_train"] == 12 and d["n_test"] == 18
+    assert set(d) == {"spearman", "kendall", "mape", "rmse_ms", "within_5pct", "within_10pct", "n_train", "n_test",
+                      "method"}
+    assert d["method"] == "kernel-type" and d["n_train"] == 12 and d["n_test"] == 18
     assert d["spearman"] > 0.9
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "c.json").is_file() and list((tmp_path / "cache").glob("*.json"))
@@ -53,6 +54,16 @@ def test_calibrate_fit_unit_text(tmp_path: Path, capsys) -> None:
                  "--train", "10", "--test", "4"]) == 0
     out = capsys.readouterr().out
     assert "MAPE" in out and "n_test=4" in out
+
+
+def test_calibrate_fit_auto_reports_its_choice(tmp_path: Path, capsys) -> None:
+    p = synthetic_file(tmp_path, 30)
+    assert main(["calibrate", "fit", "--measurements", str(p), "--device", "roofline-reference", "--method", "auto",
+                 "--train", "20", "--save", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("auto -> ") and "cross-validated MAPE: affine" in out and "residual" in out
+    chosen = out.split("auto -> ")[1].split()[0]
+    assert json.loads((tmp_path / "c.json").read_text())["method"] == chosen
 
 
 def test_bad_file_exit_2(tmp_path: Path, capsys) -> None:

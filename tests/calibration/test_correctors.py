@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from calibration.correctors import (
+    AutoSelect,
     CalibrationError,
     GlobalAffine,
     KernelTypeNNLS,
@@ -16,6 +17,7 @@ from calibration.correctors import (
     fit_affine,
     load_corrector,
     make_corrector,
+    one_se_pick,
 )
 from calibration.lut import build_lut
 from calibration.measurements import Measurement
@@ -72,7 +74,26 @@ def test_kernel_type_known_scales(nets, fake_device) -> None:
     np.testing.assert_allclose(cor.predict_workloads(nets), y, rtol=1e-6)
 
 
-def test_residual_model_learns_nonlinearity(nets, fake_device) -> None:
+def test_kernel_type_never_predicts_negative_latency(nets, fake_device) -> None:
+    """A board faster than the LUT by a constant must not drive a tiny network's prediction below zero (a
+    free-sign intercept did: NB201 cells whose output ignores the input, ~0.05 ms, were predicted < 0)."""
+    from .conftest import small_net
+
+    lut_dev = build_lut(fake_device, nets)
+    x = lut_dev.predict(nets)
+    y = x - 0.8 * x.min()  # every training network is measured below its LUT sum by a constant
+    tiny = small_net("tiny", (1,), kernel=1, size=2)
+    cor = KernelTypeNNLS(lut_dev, TableSource(device=fake_device)).fit_workloads(nets, y)
+    assert cor.params is not None and cor.params.intercept_ms >= 0.0
+    assert min(cor.params.scale) >= 0.0 and min(cor.params.offset_ms) >= 0.0
+    assert cor.predict_workloads([tiny])[0] > 0.0
+    assert np.all(cor.predict_workloads(nets) > 0.0)
+    res = ResidualModel(lut_dev, TableSource(device=fake_device)).fit_workloads(nets, y)
+    assert res.predict_workloads([tiny])[0] > 0.0
+
+
+def _saturating_board(nets, fake_device):
+    """84 networks on a board with a saturating, non-additive latency (only the residual model can learn it)."""
     rng = np.random.default_rng(0)
     many = list(nets)
     from .conftest import small_net
@@ -82,7 +103,11 @@ def test_residual_model_learns_nonlinearity(nets, fake_device) -> None:
         many.append(small_net(f"r{i}", w, kernel=int(rng.choice([1, 3, 5])), pool=bool(rng.integers(2))))
     lut = build_lut(fake_device, many)
     x = lut.predict(many)
-    y = np.minimum(x, np.median(x)) + 0.1 * x  # a saturating, non-additive effect
+    return many, lut, np.minimum(x, np.median(x)) + 0.1 * x
+
+
+def test_residual_model_learns_nonlinearity(nets, fake_device) -> None:
+    many, lut, y = _saturating_board(nets, fake_device)
     base = KernelTypeNNLS(lut).fit_workloads(many[:60], y[:60])
     res = ResidualModel(lut, seed=3).fit_workloads(many[:60], y[:60])
     err_base = np.mean(np.abs(base.predict_workloads(many[60:]) / y[60:] - 1))
@@ -90,6 +115,49 @@ def test_residual_model_learns_nonlinearity(nets, fake_device) -> None:
     assert err_res < err_base
     again = ResidualModel(lut, seed=3).fit_workloads(many[:60], y[:60])
     np.testing.assert_array_equal(again.predict_workloads(many[60:]), res.predict_workloads(many[60:]))
+
+
+def test_auto_select_picks_the_method_the_board_needs(nets, fake_device, tmp_path: Path) -> None:
+    """Known answers: on an additive board with a fusion rule kernel-type is exact and stays; on a saturating board
+    the residual model wins the cross-validation; the choice and the fit are seeded and save as the chosen method."""
+    dev = FusingFakeDevice()
+    lut = build_lut(dev, nets)
+    y = np.array([dev.run(n).latency_ms for n in nets])
+    auto = make_corrector("auto", lut, seed=0).fit_workloads(nets[:16], y[:16])
+    assert isinstance(auto, AutoSelect) and auto.chosen.method == "kernel-type"
+    assert dict(auto.cv_mape)["kernel-type"] < 1e-4 < dict(auto.cv_mape)["affine"]
+    np.testing.assert_allclose(auto.predict_workloads(nets[16:]), y[16:], rtol=1e-6)
+
+    many, lut2, y2 = _saturating_board(nets, fake_device)
+    auto2 = AutoSelect(lut2, seed=3).fit_workloads(many[:60], y2[:60])
+    cv = dict(auto2.cv_mape)
+    assert auto2.chosen.method == "residual" and cv["residual"] < cv["kernel-type"]
+    again = AutoSelect(lut2, seed=3).fit_workloads(many[:60], y2[:60])
+    np.testing.assert_array_equal(again.predict_workloads(many[60:]), auto2.predict_workloads(many[60:]))
+    auto2.save(tmp_path / "auto.json")
+    back = load_corrector(tmp_path / "auto.json")
+    assert isinstance(back, ResidualModel)
+    np.testing.assert_allclose(back.predict_workloads(many[60:]), auto2.predict_workloads(many[60:]), rtol=1e-12)
+
+
+def test_one_se_rule_keeps_default_without_clear_evidence(nets, fake_device) -> None:
+    """A method only marginally better out of fold (within one standard error of the paired differences) does
+    not replace the default; a consistently better one does; among several that pass, the lowest mean wins."""
+    rng = np.random.default_rng(0)
+    base = 0.05 + 0.02 * rng.random(10)
+    noisy = base + np.array([-0.03, 0.028] * 5)  # mean 0.001 lower, but the paired differences swing +-0.03
+    assert one_se_pick({"kernel-type": base, "residual": noisy}, "kernel-type") == "kernel-type"
+    better = base - 0.01 + 0.001 * rng.standard_normal(10)
+    best = base - 0.02 + 0.001 * rng.standard_normal(10)
+    assert one_se_pick({"kernel-type": base, "affine": better}, "kernel-type") == "affine"
+    assert one_se_pick({"affine": better, "kernel-type": base, "residual": best}, "kernel-type") == "residual"
+    lut = build_lut(fake_device, nets)
+    with pytest.raises(CalibrationError, match="not fitted"):
+        AutoSelect(lut).predict_workloads(nets)
+    with pytest.raises(CalibrationError, match="folds"):
+        AutoSelect(lut, folds=1)
+    with pytest.raises(CalibrationError, match="methods"):
+        AutoSelect(lut, methods=("magic",))
 
 
 @pytest.mark.parametrize("method", ["affine", "kernel-type", "residual"])
