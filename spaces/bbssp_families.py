@@ -1,7 +1,8 @@
 """The BBSSP candidate block families (Zeng et al., ASP-DAC 2020) on the FBNet-like backbone.
 
 Exactly as in ``docs/bbssp.md``: Res (9 blocks, typical 0), Mobile (9, typical 1; the authors' PyTorch form
-``mobile`` and the MobileNetV2 depthwise form ``mobilev2``), VGG (13, typical 5).
+``mobile`` and the MobileNetV2 depthwise form ``mobilev2``, built as the authors' Caffe scripts built the blocks
+they measured: the 1x1 expand is kept at e = 1 and a ReLU follows the block), VGG (13, typical 5).
 
 * ImageNet backbone: 224 input, 3x3 stride-2 stem with 16 channels, 12 searchable layers (channels 16, 24, 24,
   32, 32, 64, 64, 112, 112, 184, 184, 352; stride 2 at layers 1, 3, 5, 9), 1x1 conv to 1504, global average

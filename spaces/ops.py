@@ -157,6 +157,22 @@ def mobile_block(k: int, e_ratio: float) -> Block:
     return block
 
 
+def caffe_mobile_block(k: int, expand: int) -> Block:
+    """BBSSP Mobileblock as the authors measured it on the ZCU102 (their Caffe ``generate_mobile_block``):
+    1x1 expand to C_in*e (BN, ReLU; present even when e == 1) - depthwise kxk(stride) (BN, ReLU) - linear 1x1 to
+    C_out (BN); identity shortcut when stride 1 and C_in == C_out; final ReLU."""
+    def block(e: GraphEmitter, x: str, cout: int, stride: int) -> str:
+        cin = e.channels(x)
+        mid = cin * expand
+        y = conv_bn(e, x, mid, 1)
+        y = conv_bn(e, y, mid, k, stride, groups=mid)
+        y = conv_bn(e, y, cout, 1, act=None)
+        if cin == cout and stride == 1:
+            y = e.add(y, x)
+        return e.act(y, "relu")
+    return block
+
+
 def mbconv_block(k: int, expand: int, act: str = "relu6") -> Block:
     """MobileNetV2 inverted residual: [1x1 expand (omitted when expand == 1)] - depthwise kxk(stride) -
     linear 1x1 projection; identity shortcut when stride 1 and C_in == C_out; no activation after the add."""
@@ -238,8 +254,9 @@ def _catalogue() -> dict[str, BlockSpec]:
                                       f"e={er:.3g}")
     for j in range(9):
         k, ex = (3, 5, 7)[j // 3], (1, 3, 6)[j % 3]
-        out[f"mbv2_{j}"] = BlockSpec(f"mbv2_{j}", mbconv_block(k, ex, "relu"),
-                                     f"BBSSP Mobileblock_{j} (MobileNetV2 depthwise form): k={k}, e={ex}")
+        out[f"mbv2_{j}"] = BlockSpec(f"mbv2_{j}", caffe_mobile_block(k, ex),
+                                     f"BBSSP Mobileblock_{j} (depthwise MobileNetV2 form, as the authors measured "
+                                     f"it): k={k}, e={ex}")
     vgg_kernels = ((1,), (3,), (1, 3), (5,), (1, 5), (3, 3), (1, 3, 3), (7,), (1, 7), (3, 5), (1, 3, 5), (3, 3, 3),
                    (1, 3, 3, 3))
     for j, ks in enumerate(vgg_kernels):

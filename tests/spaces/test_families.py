@@ -54,11 +54,13 @@ def test_mobile_blocks_authors_pytorch() -> None:
 
 
 def test_mobile_blocks_mobilenetv2_form() -> None:
-    # kernel-major order: mbv2_j has k = (3,5,7)[j // 3], e = (1,3,6)[j % 3]; depthwise; linear projection
+    # the authors' Caffe generate_mobile_block: kernel-major order, mbv2_j has k = (3,5,7)[j // 3],
+    # e = (1,3,6)[j % 3]; 1x1 expand (kept at e = 1), depthwise, linear projection, add, final ReLU
     assert _convs(_one_layer("mbv2_5", 16, 16, 1)) == [(16, 96, 1, 1, 1), (96, 96, 5, 1, 96), (96, 16, 1, 1, 1)]
-    assert _convs(_one_layer("mbv2_6", 16, 24, 2)) == [(16, 16, 7, 2, 16), (16, 24, 1, 1, 1)]  # e = 1: no expand
+    assert _convs(_one_layer("mbv2_6", 16, 24, 2)) == [(16, 16, 1, 1, 1), (16, 16, 7, 2, 16), (16, 24, 1, 1, 1)]
     kinds = _kinds(_one_layer("mbv2_5", 16, 16, 1))
-    assert kinds[-1] == "add" and kinds.count("relu") == 2
+    assert kinds[-2:] == ["add", "relu"] and kinds.count("relu") == 3
+    assert "add" not in _kinds(_one_layer("mbv2_6", 16, 24, 2))
 
 
 @pytest.mark.parametrize("j,kernels", [(0, [1]), (2, [1, 3]), (5, [3, 3]), (9, [3, 5]), (12, [1, 3, 3, 3])])
