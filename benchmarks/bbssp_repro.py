@@ -4,8 +4,8 @@
    authors measured) with the paper's accuracy evaluator: train SSBN_0 of each family (10 epochs of 16-px digits),
    fine-tune every other SSBN from its weights (30 steps); pass ``--profile DIR`` to reuse a finished one) -> tuned
    space + layer-adaptive LUT. ``--evaluator zero-cost`` uses the ``hwnas profile-space`` default instead (proxy
-   ranks mapped onto a 2.5-point span): seconds, but the proxies rank the largest family (Res, the slowest on
-   this DPU) first, which the trained accuracies do not.
+   ranks mapped onto a 2.5-point span): under a minute instead of about five, but ranks of training-free
+   proxies, not accuracies (``bench --quick`` uses it).
 2. Run the same FBNet-style differentiable search (same epochs, steps, batch, alpha/beta) in the tuned space and
    in the untuned spaces: each family's full space and the all-blocks space (31 blocks per layer, the paper's
    372-path baseline on 12 layers; 310 paths on the 10-layer CIFAR backbone). Each space's LUT comes from the
@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--final-steps", type=int, default=300, help="training steps of each searched arch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--evaluator", choices=("train", "zero-cost"), default="train",
-                    help="SSBN accuracy: the paper's train SSBN_0 + fine-tune the others (default, ~6 min on 2 cores) "
-                         "or zero-cost proxies (~40 s; they favour the largest family, see the module docstring)")
+                    help="SSBN accuracy: the paper's train SSBN_0 + fine-tune the others (default, ~5 min on 2 cores) "
+                         "or zero-cost proxies (~40 s; proxy ranks, not accuracies)")
     ap.add_argument("--ssbn0-epochs", type=int, default=10, help="train evaluator: epochs of SSBN_0")
     ap.add_argument("--finetune-steps", type=int, default=30, help="train evaluator: fine-tune steps per SSBN")
     ap.add_argument("--workers", type=int, default=2)
