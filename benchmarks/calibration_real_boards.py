@@ -35,6 +35,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -78,6 +79,18 @@ def check_group_keys(resolver: WorkloadResolver, ms, execution: str, n: int = 60
         if k in sig and sig[k] != multiset:
             raise SystemExit(f"group key check failed for {m.arch}")
         sig[k] = multiset
+
+
+class Row(NamedTuple):
+    """One device column: metrics at 10 and 100 training archs, the noise ceilings, the corrector used."""
+
+    file: str
+    col: Any
+    res: dict[int, Any]
+    ceil: float
+    picked: dict[int, str]
+    bound: float
+    bound_grp: float
 
 
 def loo_ceiling(y: np.ndarray, keys: list[tuple]) -> tuple[float, int]:
@@ -173,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             keys = group_keys([m.arch for m in ms], col.execution)
             ceil, grouped = loo_ceiling(y, keys)
             oracle, oracle_grouped = oracle_ceiling(y, keys)
-            rows.append((fname, col, res, ceil, picked, oracle, oracle_grouped))
+            rows.append(Row(fname, col, res, ceil, picked, oracle, oracle_grouped))
             short = "help" if "help" in fname else "nnmeter"
             note = " (1-ms steps)" if col.resolution_ms else ""
             print(f"{short:8s} {col.name:26s} {col.status:9s} {col.execution:11s} {res[10].spearman:7.4f} "
@@ -181,31 +194,31 @@ def main(argv: list[str] | None = None) -> int:
                   f"{res[100].mape:8.2f}% {100 * ceil:6.1f}% {100 * oracle:6.1f}% {100 * oracle_grouped:6.1f}% "
                   f"{grouped:8d}{note}"
                   + (f"  [{picked[10]} @10, {picked[100]} @100]" if args.method == "auto" else ""), flush=True)
-    measured = [r for r in rows if r[1].status == "measured"]
-    est = [r for r in rows if r[1].status != "measured"]
+    measured = [r for r in rows if r.col.status == "measured"]
+    est = [r for r in rows if r.col.status != "measured"]
     for name, group in (("MEASURED devices", measured), ("ESTIMATES (simulators)", est)):
         if not group:
             continue
-        rho10 = np.mean([r[2][10].spearman for r in group])
-        w100 = np.mean([r[2][100].within_10pct for r in group])
-        rho100 = np.mean([r[2][100].spearman for r in group])
-        w10 = np.mean([r[2][10].within_10pct for r in group])
+        rho10 = np.mean([r.res[10].spearman for r in group])
+        w100 = np.mean([r.res[100].within_10pct for r in group])
+        rho100 = np.mean([r.res[100].spearman for r in group])
+        w10 = np.mean([r.res[10].within_10pct for r in group])
         print(f"mean over {len(group)} {name}: Spearman@10 {rho10:.4f}  +-10%@10 {100 * w10:.1f}%  "
               f"Spearman@100 {rho100:.4f}  +-10%@100 {100 * w100:.1f}%")
-    ok_rho = sum(r[2][10].spearman >= 0.95 for r in measured)
-    ok_w = sum(r[2][100].within_10pct >= 0.95 for r in measured)
+    ok_rho = sum(r.res[10].spearman >= 0.95 for r in measured)
+    ok_w = sum(r.res[100].within_10pct >= 0.95 for r in measured)
     print(f"targets on measured devices: Spearman@10 >= 0.95 on {ok_rho}/{len(measured)}; "
           f"+-10%@100 >= 95% on {ok_w}/{len(measured)}")
-    below = [r for r in measured if r[2][100].within_10pct < 0.95]
+    below = [r for r in measured if r.res[100].within_10pct < 0.95]
     if below:
         print("below the +-10% target (device: achieved @100 vs LOO noise ceiling and hindsight upper bound):")
         for r in below:
-            print(f"  {r[1].name}: {100 * r[2][100].within_10pct:.1f}% vs ceiling {100 * r[3]:.1f}%, bound "
-                  f"{100 * r[5]:.1f}% (repeated networks only: {100 * r[6]:.1f}%)"
-                  + (" [1-ms rounding]" if r[1].resolution_ms else "")
-                  + (" -> 95% out of reach (bound < 95%)" if r[5] < 0.95 else
-                     " -> 95% out of reach where the column repeats a network" if r[6] < 0.95 else ""))
-        n_inf = sum(r[5] < 0.95 for r in measured)
+            print(f"  {r.col.name}: {100 * r.res[100].within_10pct:.1f}% vs ceiling {100 * r.ceil:.1f}%, bound "
+                  f"{100 * r.bound:.1f}% (repeated networks only: {100 * r.bound_grp:.1f}%)"
+                  + (" [1-ms rounding]" if r.col.resolution_ms else "")
+                  + (" -> 95% out of reach (bound < 95%)" if r.bound < 0.95 else
+                     " -> 95% out of reach where the column repeats a network" if r.bound_grp < 0.95 else ""))
+        n_inf = sum(r.bound < 0.95 for r in measured)
         print(f"devices where +-10% >= 95% is unreachable (hindsight bound < 95%): {n_inf}/{len(measured)}; "
               f"reachable devices meeting it: {ok_w}/{len(measured) - n_inf}")
     print(f"total time {time.perf_counter() - t_start:.0f} s")
@@ -220,44 +233,44 @@ def write_outputs(out: Path, rows: list, preds: dict, args: argparse.Namespace) 
     from hwsim.bench.results import Headline, write_result
 
     labels = [f"{'help' if 'help' in f else 'nnmeter'}/{c.name}{'' if c.status == 'measured' else ' (sim.)'}"
-              for f, c, _, _, _, _, _ in rows]
+              for f, c, *_ in rows]
     figs = [plots.hbar_panels(
         out / "calibration_real_boards_devices.png", labels,
-        [("Spearman rank correlation (held-out)", {"fitted on 10": [r[2][10].spearman for r in rows],
-                                  "fitted on 100": [r[2][100].spearman for r in rows]}, 0.95),
-         ("share within +-10% (held-out)", {"fitted on 10": [r[2][10].within_10pct for r in rows],
-                                            "fitted on 100": [r[2][100].within_10pct for r in rows],
-                                            "noise ceiling (LOO)": [r[3] for r in rows]}, 0.95)],
+        [("Spearman rank correlation (held-out)", {"fitted on 10": [r.res[10].spearman for r in rows],
+                                  "fitted on 100": [r.res[100].spearman for r in rows]}, 0.95),
+         ("share within +-10% (held-out)", {"fitted on 10": [r.res[10].within_10pct for r in rows],
+                                            "fitted on 100": [r.res[100].within_10pct for r in rows],
+                                            "noise ceiling (LOO)": [r.ceil for r in rows]}, 0.95)],
         f"NAS-Bench-201 latency calibration per device column ({args.method} corrector on a {args.lut_device} "
         f"LUT; (sim.) = simulator estimate, not a measurement)",
-        xlims=[(min(0.8, min(r[2][k].spearman for r in rows for k in (10, 100)) - 0.02), 1.0), (0.0, 1.0)])]
-    measured = sorted((r for r in rows if r[1].status == "measured"), key=lambda r: r[2][100].within_10pct)
+        xlims=[(min(0.8, min(r.res[k].spearman for r in rows for k in (10, 100)) - 0.02), 1.0), (0.0, 1.0)])]
+    measured = sorted((r for r in rows if r.col.status == "measured"), key=lambda r: r.res[100].within_10pct)
     if measured:
         picks = [measured[i] for i in dict.fromkeys([0, len(measured) // 2, len(measured) - 1])]
         fig, axes = plots.new_figure(1, len(picks), width=5.0 * len(picks), height=5.0)
         for ax, (kind, r) in zip(axes[0], zip(("worst", "median", "best")[:len(picks)], picks)):
-            pred, y = preds[r[1].name]
+            pred, y = preds[r.col.name]
             plots.predicted_vs_measured_ax(ax, {f"{len(y)} held-out archs": (pred, y)},
-                                           f"{kind}: {r[1].name} (+-10% {100 * r[2][100].within_10pct:.1f}%, "
-                                           f"Spearman {r[2][100].spearman:.3f})")
+                                           f"{kind}: {r.col.name} (+-10% {100 * r.res[100].within_10pct:.1f}%, "
+                                           f"Spearman {r.res[100].spearman:.3f})")
         plots.set_suptitle(fig, "predicted vs measured latency, fitted on 100 archs (worst, median and best measured "
                                 "device by share within +-10%)")
         figs.append(plots.save_png(fig, out / "calibration_real_boards_scatter.png"))
     n = max(1, len(measured))
     headline = [
-        Headline("measured devices: mean Spearman@10", float(np.mean([r[2][10].spearman for r in measured])),
+        Headline("measured devices: mean Spearman@10", float(np.mean([r.res[10].spearman for r in measured])),
                  ">=", 0.95),
         Headline("measured devices: mean share within +-10%@100",
-                 float(100 * np.mean([r[2][100].within_10pct for r in measured])), ">=", 95.0, "%"),
+                 float(100 * np.mean([r.res[100].within_10pct for r in measured])), ">=", 95.0, "%"),
         Headline("measured devices meeting Spearman@10 >= 0.95",
-                 100.0 * sum(r[2][10].spearman >= 0.95 for r in measured) / n, "==", 100.0, "%"),
+                 100.0 * sum(r.res[10].spearman >= 0.95 for r in measured) / n, "==", 100.0, "%"),
         Headline("measured devices meeting +-10%@100 >= 95%",
-                 100.0 * sum(r[2][100].within_10pct >= 0.95 for r in measured) / n, "==", 100.0, "%"),
+                 100.0 * sum(r.res[100].within_10pct >= 0.95 for r in measured) / n, "==", 100.0, "%"),
         Headline("measured devices where +-10% >= 95% is out of reach (hindsight bound < 95%)",
-                 float(sum(r[5] < 0.95 for r in measured))),
+                 float(sum(r.bound < 0.95 for r in measured))),
         Headline("reachable measured devices meeting +-10%@100 >= 95%",
-                 100.0 * sum(r[2][100].within_10pct >= 0.95 for r in measured if r[5] >= 0.95)
-                 / max(1, sum(r[5] >= 0.95 for r in measured)), "==", 100.0, "%")]
+                 100.0 * sum(r.res[100].within_10pct >= 0.95 for r in measured if r.bound >= 0.95)
+                 / max(1, sum(r.bound >= 0.95 for r in measured)), "==", 100.0, "%")]
     table = [{"file": f, "device": c.name, "status": c.status, "execution": c.execution,
               "at10": res[10].to_dict(), "at100": res[100].to_dict(), "loo_ceiling_within_10pct": ceil,
               "hindsight_bound_within_10pct": bound, "hindsight_bound_repeated_networks": bound_grp,

@@ -205,24 +205,23 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         cor = cor.fit_workloads([by_id[m.id] for m in train], train.latencies_ms)
         pred = cor.predict_workloads([by_id[m.id] for m in test])
     rep = accuracy(pred, y_test, len(train))
-    label = args.method
-    if args.method == "auto":
-        cv = ", ".join(f"{m} {v:.2f}%" for m, v in cor.cv_mape)
-        label = f"auto -> {cor.chosen.method}" + (f" (cross-validated MAPE: {cv})" if cv else "")
+    auto = args.method == "auto"
+    method = cor.chosen.method if auto else args.method
+    label = f"auto -> {method}" if auto else method
+    cv = ", ".join(f"{m} {v:.2f}%" for m, v in cor.cv_mape) if auto else ""
     if args.plot:
         from hwsim.plots import calibration_scatter
 
-        calibration_scatter(args.plot, pred, y_test, f"{label.split(' (')[0]} corrector, LUT device {args.device}: "
+        calibration_scatter(args.plot, pred, y_test, f"{label} corrector, LUT device {args.device}: "
                             f"held-out n={len(test)}, MAPE {rep.mape:.2f}%")
     if args.save:
         cor.save(args.save)
     if args.format == "json":
         d = rep.to_dict()
-        out = {k: d[k] for k in REPORT_KEYS}
-        out["method"] = cor.chosen.method if args.method == "auto" else args.method
-        print(json.dumps(out, indent=1))
+        print(json.dumps({**{k: d[k] for k in REPORT_KEYS}, "method": method}, indent=1))
     else:
-        print(f"{label} corrector, LUT device {args.device}: {rep.to_text()}")
+        print(f"{label}{f' (cross-validated MAPE: {cv})' if cv else ''} corrector, LUT device {args.device}: "
+              f"{rep.to_text()}")
     return 0
 
 

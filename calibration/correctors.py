@@ -393,7 +393,7 @@ def one_se_pick(errors: Mapping[str, np.ndarray], default: str) -> str:
 
 
 @dataclass(frozen=True)
-class AutoSelect:
+class AutoSelect(_Base):
     """Picks the corrector method by k-fold cross-validation on the training networks, then fits it on all of them.
 
     ``default`` (kernel-type) is kept unless another method has a lower out-of-fold MAPE by more than one standard
@@ -426,10 +426,6 @@ class AutoSelect:
     def _make(self, method: str) -> Any:
         return make_corrector(method, self.lut, self.source, self.space, self.seed)
 
-    def fit(self, measurements: MeasurementSet | Sequence[Measurement], resolver: Any = None) -> AutoSelect:
-        ms = list(measurements)
-        return self.fit_workloads(resolve_items(ms, self.space, resolver), [m.latency_ms for m in ms])
-
     def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> AutoSelect:
         y = _targets(latency_ms, len(networks))
         n = len(networks)
@@ -450,23 +446,14 @@ class AutoSelect:
         return dataclasses.replace(self, chosen=chosen,
                                    cv_mape=tuple((m, float(100 * err[m].mean())) for m in self.methods))
 
-    def predict(self, items: Sequence[Any], resolver: Any = None) -> np.ndarray:
-        """Predicted latency (ms) of each network / measurement / arch."""
-        return self.predict_workloads(resolve_items(items, self.space, resolver))
-
     def predict_workloads(self, networks: Sequence[Network]) -> np.ndarray:
-        if self.chosen is None:
-            raise CalibrationError("auto corrector is not fitted: call fit(...) first")
+        self._require_fit(self.chosen)
         return self.chosen.predict_workloads(networks)
 
     def to_dict(self) -> dict[str, Any]:
-        if self.chosen is None:
-            raise CalibrationError("auto corrector is not fitted: nothing to save")
+        """The chosen fitted corrector's dict (``save`` writes it)."""
+        self._require_fit(self.chosen)
         return self.chosen.to_dict()
-
-    def save(self, path: str | Path) -> None:
-        """Write the chosen fitted corrector as JSON (atomically)."""
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -111,9 +111,13 @@ class Mechanisms:
     noise_std_fraction: float = 0.0
     noise_seed: int = 0
 
+    @classmethod
+    def switches(cls) -> tuple[str, ...]:
+        """Names of the on/off mechanisms (the bool fields), in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool))
+
     def __post_init__(self) -> None:
-        for name in ("fuse_conv_bn_act", "fuse_conv_eltwise", "fuse_conv_pool", "fuse_conv_depthwise",
-                     "fuse_conv_global_pool", "fuse_layout", "overlap_weight_load", "shared_bandwidth", "cpu_fallback"):
+        for name in self.switches():
             if not isinstance(getattr(self, name), bool):
                 raise DeviceError(f"mechanisms.{name} must be true or false, got {getattr(self, name)!r}")
         _check_number("mechanisms", "kernel_overhead_cycles", self.kernel_overhead_cycles, integer=True)
@@ -125,15 +129,13 @@ class Mechanisms:
 
     def all_off(self) -> Mechanisms:
         """The same config with fusion, overlap, kernel overhead, shared bandwidth, host terms and noise off."""
-        return dataclasses.replace(self, fuse_conv_bn_act=False, fuse_conv_eltwise=False, fuse_conv_pool=False,
-                                   fuse_conv_depthwise=False, fuse_conv_global_pool=False, fuse_layout=False,
-                                   overlap_weight_load=False, kernel_overhead_cycles=0, shared_bandwidth=False,
-                                   host_overhead_ms=0.0, host_ns_per_input_element=0.0, noise_std_fraction=0.0)
+        off = {name: False for name in self.switches() if name != "cpu_fallback"}
+        return dataclasses.replace(self, **off, kernel_overhead_cycles=0, host_overhead_ms=0.0,
+                                   host_ns_per_input_element=0.0, noise_std_fraction=0.0)
 
     @property
     def any_fusion(self) -> bool:
-        return (self.fuse_conv_bn_act or self.fuse_conv_eltwise or self.fuse_conv_pool or self.fuse_conv_depthwise
-                or self.fuse_conv_global_pool or self.fuse_layout)
+        return any(getattr(self, name) for name in self.switches() if name.startswith("fuse_"))
 
 
 def _check_number(where: str, name: str, value: Any, *, positive: bool = False, integer: bool = False) -> None:
