@@ -1,5 +1,9 @@
-"""The ``hwnas`` command line. Subcommands live beside the code they drive; each module in
-:data:`COMMAND_MODULES` has ``register(subparsers)`` that adds its parser and sets ``func``.
+"""The ``hwnas`` command line, assembled from plugins.
+
+Each package registers its subcommands through the ``hwnas.commands`` entry-point group (pyproject.toml): an
+entry point names a ``register(subparsers)`` function that adds parsers and sets ``func``. This module is the
+only place that discovers them, so the ground package imports nothing above it: ``spaces``, ``calibration`` and
+``nas`` plug themselves in. The ``hwsim`` plugin is :func:`register` below.
 
 Bad input (any :class:`hwsim.errors.HwnasError`) prints ``hwnas: error: <one line>`` and exits 2.
 ``-v`` / ``-vv`` sets the level of the package loggers (``hwsim``, ``calibration``, ``spaces``, ``nas``; library
@@ -9,24 +13,32 @@ code logs with ``logging.getLogger(__name__)``) to INFO / DEBUG on stderr; the d
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from hwsim import __version__
 from hwsim.errors import HwnasError
 
 LOGGER_NAMES: tuple[str, ...] = ("hwsim", "calibration", "spaces", "nas")
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "hwsim.cli_workload",
-    "spaces.cli",
-    "hwsim.cli_simulate",
-    "nas.cli",
-    "calibration.cli",
-    "hwsim.cli_bench",
-)
+ENTRY_POINT_GROUP = "hwnas.commands"
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """The ``hwsim`` plugin: ``workload``, ``simulate``, ``bench``."""
+    from hwsim import cli_bench, cli_simulate, cli_workload
+
+    for mod in (cli_workload, cli_simulate, cli_bench):
+        mod.register(sub)
+
+
+def command_plugins() -> list[tuple[str, Callable[[argparse._SubParsersAction], None]]]:
+    """``(name, register)`` of every installed ``hwnas.commands`` entry point, the ground package first, then by name."""
+    eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name != "hwsim", ep.name))
+    if not eps:
+        raise HwnasError(f"no {ENTRY_POINT_GROUP!r} entry points found: install the package (pip install -e .)")
+    return [(ep.name, ep.load()) for ep in eps]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress details to stderr (-v: info, -vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for mod in COMMAND_MODULES:
-        importlib.import_module(mod).register(sub)
+    for _name, register_commands in command_plugins():
+        register_commands(sub)
     return parser
 
 
@@ -75,7 +87,11 @@ def configure_logging(verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except HwnasError as e:
+        print(f"hwnas: error: {e}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     if not getattr(args, "func", None):
