@@ -11,30 +11,26 @@ layer.
 
 Torch counterparts (what the fx importer maps back onto the same layer):
 
-============================  ======================================================================
-``conv`` / ``bn``             ``nn.Conv2d`` (no bias unless asked) / ``nn.BatchNorm2d``
-``act``                       ``nn.ReLU``, ``nn.ReLU6``, ``nn.SiLU`` (swish), ``nn.Sigmoid``, ``nn.GELU``,
-                              ``nn.Softmax(dim=-1)``, ...
-``add`` / ``mul`` / ``scale`` ``a + b`` / ``a * b`` / ``x * factor``
-``pool`` / ``global_avg``     ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (excluding padding) / ``nn.AdaptiveAvgPool2d(1)``
-``adaptive_avg_pool``         ``nn.AdaptiveAvgPool2d(out)``; the IR gets a global pool, a fixed-window pool
-                              or nothing (identity), as the importer maps it at this input size
-``flatten`` / ``reshape``     ``torch.flatten(x, 1 + start)`` / ``x.reshape(-1, *shape)``
-``permute`` / ``select``      ``x.permute(0, ...)`` / ``x[:, ..., index]`` (IR ``slice``)
-``linear`` / ``matmul``       ``nn.Linear`` / ``a @ b``
-``layernorm``                 ``nn.LayerNorm(last axis, eps)``
-``concat``                    ``torch.cat(xs, 1 + axis)``
-``cat_param`` / ``add_param`` a learned tensor concatenated in front (class token) / added (position
-                              embedding); the IR lists it as a trailing parameter operand
-``dropout``                   ``nn.Dropout(p)``; nothing in the IR
-``shuffle``                   ``reshape`` / ``transpose`` / ``reshape`` (ShuffleNet channel shuffle)
-============================  ======================================================================
+* ``conv`` -> ``nn.Conv2d`` (no bias unless asked); ``bn`` -> ``nn.BatchNorm2d``;
+  ``layernorm`` -> ``nn.LayerNorm`` over the last axis
+* ``act`` -> ``nn.ReLU``, ``nn.ReLU6``, ``nn.SiLU`` (swish), ``nn.Sigmoid``, ``nn.GELU``, ``nn.Softmax(dim=-1)``...
+* ``add`` / ``mul`` / ``scale`` -> ``a + b`` / ``a * b`` / ``x * factor``
+* ``pool`` -> ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (average excludes padding); ``global_avg`` ->
+  ``nn.AdaptiveAvgPool2d(1)``; ``adaptive_avg_pool`` -> ``nn.AdaptiveAvgPool2d(out)``, which the IR gets as a
+  global pool, a fixed-window pool or nothing (identity), as the importer maps it at this input size
+* ``flatten`` -> ``torch.flatten(x, 1 + start)``; ``reshape`` -> ``x.reshape(-1, *shape)``;
+  ``permute`` -> ``x.permute(0, ...)``; ``select`` -> ``x[:, ..., index]`` (IR ``slice``)
+* ``linear`` -> ``nn.Linear``; ``matmul`` -> ``a @ b``; ``concat`` -> ``torch.cat(xs, 1 + axis)``
+* ``cat_param`` / ``add_param`` -> a learned tensor concatenated in front (a class token) / added (a position
+  embedding); the IR lists it as a trailing parameter operand
+* ``dropout`` -> ``nn.Dropout(p)``; nothing in the IR
+* ``shuffle`` -> ``reshape`` / ``transpose`` / ``reshape`` (ShuffleNet channel shuffle; three Reshape layers)
 
 Every op takes an optional ``name``: the workload layer name (auto-numbered by the builder when None) and, on
 the torch side, the module path (``"features.0.1"`` nests like ``nn.Sequential``). An op the IR drops at this
 input size (``dropout``, an identity ``adaptive_avg_pool``) returns its input name; the torch side rebinds that
-name to the module's output, so the input must not be read again afterwards. A description that returns its
-input (a skip) adds nothing on either side.
+name to the module's output (an identity at this size), which later reads of the name then get. A description
+that returns its input (a skip) adds nothing on either side.
 """
 
 from __future__ import annotations
