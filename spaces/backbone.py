@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hwsim.emit import GraphEmitter, conv_bn
 from spaces.core import Arch, SearchSpace, SpaceError
-from spaces.ops import ACTS, GraphEmitter, conv_bn, get_block
+from spaces.ops import ACTS, get_block
 
 
 def _pos(where: str, **values: Any) -> None:

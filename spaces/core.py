@@ -2,7 +2,8 @@
 
 A :class:`SearchSpace` is an immutable list of :class:`Choice` (one per searchable layer or edge) plus a
 :class:`Model` that materialises an architecture as a workload (:meth:`SearchSpace.to_workload`) or as a
-torch module (:meth:`SearchSpace.to_torch`), both from the same block descriptions (:mod:`spaces.ops`).
+torch module (:meth:`SearchSpace.to_torch`), both from the same block descriptions (:mod:`spaces.ops`) through
+the emitters of :mod:`hwsim.emit`.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class DashCodec:
 
 
 class Model(Protocol):
-    """Materialises archs of a space: emits the network into an emitter (see :mod:`spaces.ops`)."""
+    """Materialises archs of a space: emits the network into an emitter (see :mod:`hwsim.emit`)."""
 
     kind: ClassVar[str]
     input_size: int
@@ -269,7 +270,7 @@ class SearchSpace:
     def to_workload(self, arch: Mapping[str, str], input_size: int | None = None,
                     num_classes: int | None = None, name: str | None = None) -> Network:
         """The workload IR of ``arch`` for a ``3 x input_size x input_size`` image."""
-        from spaces.ops import GraphEmitter
+        from hwsim.emit import GraphEmitter
 
         a = self.validate(arch)
         e = GraphEmitter(name or f"{self.name}:{self.format(a)}", self._input_shape(input_size))
@@ -286,7 +287,7 @@ class SearchSpace:
         """
         import torch
 
-        from spaces.torch_build import TorchEmitter
+        from hwsim.emit_torch import TorchEmitter
 
         a = self.validate(arch)
         e = TorchEmitter(f"{self.name}:{self.format(a)}", self._input_shape(input_size), device)

@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hwsim.emit import GraphEmitter
 from spaces.core import Arch, Choice, SearchSpace, SpaceError
-from spaces.ops import GraphEmitter
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = tuple((j, i) for j in (1, 2, 3) for i in range(j))  # (target, source) in arch-string order

@@ -1,22 +1,9 @@
-"""One description per block, two materialisations: the workload IR and a torch module.
+"""Search-space blocks: each a plain function ``block(e, x, out_channels, stride) -> y`` over an emitter.
 
-Every block is a plain function ``block(e, x, out_channels, stride) -> y`` written against an *emitter*
-``e``. :class:`GraphEmitter` turns each call into a :mod:`hwsim.workload` layer (through
-:class:`~hwsim.workload.NetworkBuilder`); :class:`~spaces.torch_build.TorchEmitter` does the same and
-also records the matching torch module or function (:mod:`spaces.torch_build`, imported only when torch models are built).
-:class:`~spaces.torch_build.GraphProgram` then executes the recorded steps in exactly the order the
-builder added the layers, so the torch.fx import of the module equals the workload layer for layer.
-
-Emitter conventions (what the torch side uses, so the fx importer maps it back to the same layer):
-
-* ``conv``  -> ``nn.Conv2d`` (no bias unless asked)   * ``bn``   -> ``nn.BatchNorm2d``
-* ``act``   -> ``nn.ReLU`` / ``nn.ReLU6``            * ``add``  -> ``a + b`` (``operator.add``)
-* ``pool``  -> ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (average excludes padding)
-* ``global_avg`` -> ``nn.AdaptiveAvgPool2d(1)``        * ``flatten`` -> ``torch.flatten(x, 1)``
-* ``linear`` -> ``nn.Linear`` (with bias)
-* ``shuffle`` -> ``reshape`` / ``transpose`` / ``reshape`` (ShuffleNet channel shuffle; three Reshape layers)
-
-A block that returns its input (a skip) adds nothing on either side.
+The emitters live in :mod:`hwsim.emit` (:class:`~hwsim.emit.GraphEmitter`, the workload IR) and
+:mod:`hwsim.emit_torch` (:class:`~hwsim.emit_torch.TorchEmitter`, the same layers plus the torch module),
+shared with the model zoo; a block written once gives both twins, and the torch.fx import of the module
+equals the workload layer for layer. A block that returns its input (a skip) adds nothing on either side.
 """
 
 from __future__ import annotations
@@ -24,108 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
-from hwsim.workload import Network, NetworkBuilder, Shape
+from hwsim.emit import GraphEmitter, conv_bn
 from spaces.core import SpaceError
 
 ACTS = ("relu", "relu6")
-
-
-class GraphEmitter:
-    """Emits workload layers only (the fast path used by :meth:`SearchSpace.to_workload`)."""
-
-    def __init__(self, name: str, input_shape: Shape) -> None:
-        self.builder = NetworkBuilder(name, tuple(input_shape))
-
-    @property
-    def input(self) -> str:
-        return self.builder.input
-
-    def shape(self, x: str) -> Shape:
-        """Per-sample shape of a produced tensor, ``(C, H, W)`` for feature maps."""
-        return self.builder.shape(x)
-
-    def channels(self, x: str) -> int:
-        return self.builder.shape(x)[0]
-
-    # --- hook for the torch side -------------------------------------------------------------------
-    def _step(self, out: str, inputs: tuple[str, ...], kind: str, **params: Any) -> None:
-        """Record the torch counterpart of the layer(s) ending in ``out`` (no-op for the IR-only emitter)."""
-
-    # --- ops -----------------------------------------------------------------------------------------
-    def conv(self, x: str, out_channels: int, kernel: int, stride: int = 1, padding: int | None = None,
-             groups: int = 1, bias: bool = False) -> str:
-        """k x k convolution; ``padding`` defaults to ``kernel // 2`` (same size at stride 1)."""
-        pad = kernel // 2 if padding is None else padding
-        cin = self.channels(x)
-        y = self.builder.conv(x, out_channels, kernel, stride, pad, groups, bias)
-        self._step(y, (x,), "conv", cin=cin, cout=out_channels, kernel=kernel, stride=stride, padding=pad,
-                   groups=groups, bias=bias)
-        return y
-
-    def bn(self, x: str) -> str:
-        y = self.builder.bn(x)
-        self._step(y, (x,), "bn", channels=self.channels(x))
-        return y
-
-    def act(self, x: str, op: str = "relu") -> str:
-        if op not in ACTS:
-            raise SpaceError(f"activation {op!r} is not supported by spaces blocks; expected one of {ACTS}")
-        y = self.builder.act(x, op)
-        self._step(y, (x,), "act", op=op)
-        return y
-
-    def add(self, a: str, b: str) -> str:
-        y = self.builder.eltwise("add", a, b)
-        self._step(y, (a, b), "add")
-        return y
-
-    def pool(self, x: str, op: str, kernel: int, stride: int, padding: int = 0) -> str:
-        y = self.builder.pool(x, op, kernel, stride, padding)
-        self._step(y, (x,), "pool", op=op, kernel=kernel, stride=stride, padding=padding)
-        return y
-
-    def global_avg(self, x: str) -> str:
-        y = self.builder.global_pool(x, "avg")
-        self._step(y, (x,), "global_avg")
-        return y
-
-    def flatten(self, x: str) -> str:
-        y = self.builder.flatten(x)
-        self._step(y, (x,), "flatten")
-        return y
-
-    def linear(self, x: str, out_features: int) -> str:
-        fin = self.shape(x)[-1]
-        y = self.builder.linear(x, out_features, bias=True)
-        self._step(y, (x,), "linear", fin=fin, fout=out_features)
-        return y
-
-    def shuffle(self, x: str, groups: int) -> str:
-        """Channel shuffle: (C,H,W) -> (g,C/g,H,W) -> (C/g,g,H,W) -> (C,H,W)."""
-        c, h, w = self.shape(x)
-        a = self.builder.reshape(x, (groups, c // groups, h, w), "reshape")
-        p = self.builder.reshape(a, (c // groups, groups, h, w), "permute")
-        y = self.builder.reshape(p, (c, h, w), "reshape")
-        self._step(y, (x,), "shuffle", groups=groups, c=c, h=h, w=w)
-        return y
-
-    def build(self, output: str) -> Network:
-        return self.builder.build((output,))
-
+"""Activations a space's stem/head may name (the blocks use these only)."""
 
 # ================================================================================================
 # Blocks: block(e, x, out_channels, stride) -> y
 # ================================================================================================
 Block = Callable[[GraphEmitter, str, int, int], str]
-
-
-def conv_bn(e: GraphEmitter, x: str, cout: int, k: int, stride: int = 1, act: str | None = "relu",
-            groups: int = 1) -> str:
-    """conv -> BN (-> activation)."""
-    y = e.bn(e.conv(x, cout, k, stride, groups=groups))
-    return e.act(y, act) if act else y
 
 
 def res_block(k: int, e_ratio: float) -> Block:
@@ -283,3 +179,6 @@ def get_block(name: str, where: str = "block") -> BlockSpec:
     except KeyError:
         raise SpaceError(f"{where}: unknown block {name!r}; known: res0..8, mobile0..8, mbv2_0..8, vgg0..12, "
                          f"k3_e1.., skip, mb_k3_e3..") from None
+
+
+__all__ = ["ACTS", "BLOCKS", "Block", "BlockSpec", "GraphEmitter", "conv_bn", "get_block"]

@@ -33,7 +33,7 @@ class SearchError(HwnasError):
 
 def _program(space: SearchSpace, shape: tuple[int, ...], build: Callable[[Any, str], str]) -> tuple[nn.Module,
                                                                                                        tuple[int, ...]]:
-    from spaces.torch_build import TorchEmitter
+    from hwsim.emit_torch import TorchEmitter
 
     e = TorchEmitter(space.name, shape)
     out = build(e, e.input)
@@ -46,7 +46,8 @@ class Supernet(nn.Module):
     def __init__(self, space: SearchSpace, num_classes: int, input_size: int) -> None:
         super().__init__()
         from spaces.backbone import BackboneModel
-        from spaces.ops import conv_bn, get_block
+        from hwsim.emit import conv_bn
+        from spaces.ops import get_block
 
         model = space.model
         if not isinstance(model, BackboneModel):

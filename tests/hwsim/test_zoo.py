@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +13,8 @@ import pytest
 
 from hwsim.errors import HwnasError
 from hwsim.workload import Network, structure
-from hwsim.zoo import MODELS, ZooModel, get_model, ir_models, list_models
+from hwsim.emit import GraphEmitter
+from hwsim.zoo import MODELS, ZooModel, build_ir, build_torch, get_model, list_models, models
 
 torch = pytest.importorskip("torch")
 
@@ -183,15 +186,66 @@ def test_fx_import_equals_direct_ir_other_sizes(name, shape, torch_models):
 
 def test_vit_other_image_size_matches_torch():
     from hwsim.importers.torch_fx import from_torch
-    from hwsim.zoo.torch_models import VisionTransformer
 
+    describe = functools.partial(models.vision_transformer, depth=2)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = VisionTransformer(num_classes=10, img_size=160, depth=2)
-    direct = ir_models.vision_transformer((3, 160, 160), num_classes=10, depth=2)
+        model = build_torch("vit", describe, (3, 160, 160), num_classes=10)
+    direct = build_ir("vit", describe, (3, 160, 160), num_classes=10)
     assert structure(from_torch(model, (3, 160, 160))) == structure(direct)
     assert direct.total_params == sum(p.numel() for p in model.parameters())
     assert direct["add_pos_embed"].params == 101 * 192
+    assert tuple(model.pos_embed.shape) == (1, 101, 192)
+
+
+# --- one description per model ------------------------------------------------------------------------------
+
+
+def test_old_twin_modules_are_gone():
+    assert importlib.util.find_spec("hwsim.zoo.ir_models") is None
+    assert importlib.util.find_spec("hwsim.zoo.torch_models") is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_twins_come_from_the_single_description(name):
+    """build_ir and build_torch each call the entry's one ``describe`` (and nothing else builds layers)."""
+    from hwsim.emit_torch import TorchEmitter
+
+    m = get_model(name)
+    assert m.describe is getattr(models, name)
+    calls: list[type] = []
+
+    def spy(e: GraphEmitter, num_classes: int) -> str:
+        calls.append(type(e))
+        return m.describe(e, num_classes)
+
+    spied = dataclasses.replace(m, describe=spy)
+    net = spied.build_ir()
+    with torch.device("meta"):  # weightless: nothing drawn
+        module = spied.build_torch()
+    assert calls == [GraphEmitter, TorchEmitter]
+    assert net.total_params == sum(p.numel() for p in module.parameters())
+
+
+def test_torch_module_paths_follow_torchvision():
+    """Module paths are the layer names, torchvision's state-dict keys (so its checkpoints map 1:1)."""
+    sd = get_model("resnet50").build_torch(generator=torch.Generator().manual_seed(0)).state_dict()
+    assert {"conv1.weight", "bn1.running_mean", "layer1.0.downsample.0.weight", "layer4.2.bn3.bias",
+            "fc.weight", "fc.bias"} <= set(sd)
+    assert len(sd) == 320  # torchvision resnet50: 161 params + 159 BN buffers
+    keys = set(get_model("efficientnet_b0").build_torch().state_dict())
+    assert {"features.1.0.block.1.fc1.weight", "features.2.0.block.0.0.weight", "classifier.1.weight"} <= keys
+    vit = get_model("vit_tiny").build_torch()
+    assert {"cls_token", "pos_embed", "patch_embed.weight", "blocks.11.attn.qkv.weight", "head.bias"} <= set(
+        vit.state_dict())
+
+
+def test_torch_model_keeps_dropout_and_ir_drops_it():
+    module = get_model("alexnet").build_torch()
+    assert isinstance(module.get_submodule("classifier.0"), torch.nn.Dropout)
+    assert module.get_submodule("classifier.0").p == 0.5
+    names = {layer.name for layer in get_model("alexnet").build_ir()}
+    assert "classifier.0" not in names and "classifier.1" in names
 
 
 def test_vgg16_large_input_pools_adaptively():
