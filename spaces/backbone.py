@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hwsim.formats import build
 from spaces.core import Arch, SearchSpace, SpaceError
 from spaces.ops import ACTS, GraphEmitter, conv_bn, get_block
 
@@ -118,12 +119,7 @@ class BackboneModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> BackboneModel:
-        try:
-            return cls(stem=Stem(**d["stem"]), layers=tuple(LayerSpec(**x) for x in d["layers"]),
-                       head=Head(**d["head"]), fixed=tuple(LayerSpec(**x) for x in d.get("fixed", ())),
-                       input_size=d["input_size"], num_classes=d["num_classes"])
-        except (KeyError, TypeError) as err:
-            raise SpaceError(f"{source}: malformed backbone model: {err}") from None
+        return build(cls, d, source, SpaceError, ignore=("kind",))  # type: ignore[no-any-return]
 
 
 def layer_labels(n: int) -> tuple[str, ...]:

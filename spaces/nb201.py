@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hwsim.formats import build
 from spaces.core import Arch, Choice, SearchSpace, SpaceError
 from spaces.ops import GraphEmitter
 
@@ -195,10 +196,7 @@ class NB201Model:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> NB201Model:
-        try:
-            return cls(d["channels"], d["cells_per_stage"], d["input_size"], d["num_classes"])
-        except (KeyError, TypeError) as err:
-            raise SpaceError(f"{source}: malformed nb201 model: {err}") from None
+        return build(cls, d, source, SpaceError, ignore=("kind",))  # type: ignore[no-any-return]
 
 
 def _edge(e: GraphEmitter, x: str, op: str) -> str:
