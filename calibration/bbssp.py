@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hwsim.formats import short_repr
 from hwsim.workload import Network, structure
 from calibration.corrector_core import CORRECTOR, CalibrationError, fit_affine, saved_space
 from calibration.measurements import Measurement, MeasurementSet
@@ -256,9 +257,10 @@ class BBSSPLut:
     def from_dict(cls, d: Mapping[str, Any], source: str = "corrector", device: Any = None,
                   space: Any = None) -> BBSSPLut:
         """Inverse of :meth:`to_dict` (every field checked); ``space`` overrides the space the file names."""
+        method = CORRECTOR.check(d, source).get("method")
+        if method != cls.method:
+            raise CalibrationError(f"{source}: field 'method' is {short_repr(method)}, expected {cls.method!r}")
         doc = CORRECTOR.build(_BBSSPDoc, d, source)
-        if doc.method != cls.method:
-            raise CalibrationError(f"{source}: field 'method' is {doc.method!r}, expected {cls.method!r}")
 
         def num(v: float | None) -> float:
             return float("nan") if v is None else v

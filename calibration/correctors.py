@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.optimize import nnls
 
-from hwsim.formats import read_text, parse_json, to_data
+from hwsim.formats import parse_json, read_text, short_repr, to_data
 from hwsim.workload import Network
 from calibration.corrector_core import (
     CORRECTOR,
@@ -162,9 +162,10 @@ class _Base:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str = "corrector", device: Any = None, space: Any = None) -> Any:
         """Inverse of :meth:`to_dict` (envelope and every field checked); ``device`` profiles new layers."""
+        method = CORRECTOR.check(d, source).get("method")
+        if method != cls.method:
+            raise CalibrationError(f"{source}: field 'method' is {short_repr(method)}, expected {cls.method!r}")
         doc = CORRECTOR.build(cls._doc, d, source)
-        if doc.method != cls.method:
-            raise CalibrationError(f"{source}: field 'method' is {doc.method!r}, expected {cls.method!r}")
         src = TableSource(device=device, unit=doc.unit)
         fields = {f.name for f in dataclasses.fields(doc)} - {f.name for f in dataclasses.fields(_LutDoc)}
         params = {k: getattr(doc, k) for k in fields}

@@ -151,7 +151,7 @@ def _type_name(tp: Any) -> str:
     if tp is type(None):
         return "null"
     if dataclasses.is_dataclass(tp):
-        return f"object ({tp.__name__})"
+        return "object" if tp.__name__.startswith("_") else f"object ({tp.__name__})"
     return getattr(tp, "__name__", str(tp))
 
 

@@ -8,7 +8,6 @@ torch module (:meth:`SearchSpace.to_torch`), both from the same block descriptio
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
