@@ -19,10 +19,27 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.devices.base import AcceleratorDevice, DeviceError, Mechanisms
-from hwsim.formats import build, load_toml
+from hwsim.formats import build, load_toml, to_data
 
-_TABLES = ("device", "hardware", "mechanisms", "provenance")
-_DEVICE_KEYS = ("name", "kind", "description", "base")
+
+@dataclasses.dataclass(frozen=True)
+class _DeviceTable:
+    """The [device] table; a key left out is None (``name`` and ``kind`` may come from the base preset)."""
+
+    name: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    base: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _DeviceFile:
+    """The tables of a device file."""
+
+    device: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    hardware: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    mechanisms: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    provenance: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def device_kinds() -> dict[str, type]:
@@ -46,22 +63,10 @@ def build_config(cls: type, table: Mapping[str, Any], where: str, provenance: Ma
 
 def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDevice:
     """Build a device from parsed TOML ``tables``; ``source`` (a file name) prefixes every error."""
-    for key, value in tables.items():
-        if key not in _TABLES:
-            raise DeviceError(f"{source}: unknown table or key {key!r} (value {value!r}); expected tables "
-                              f"{', '.join(_TABLES)}")
-        if not isinstance(value, Mapping):
-            raise DeviceError(f"{source}: {key!r} must be a table, got {value!r}")
-    dev = dict(tables.get("device", {}))
-    for key, value in dev.items():
-        if key not in _DEVICE_KEYS:
-            raise DeviceError(f"{source}: [device] unknown key {key!r} (value {value!r}); expected one of "
-                              f"{', '.join(_DEVICE_KEYS)}")
-        if not isinstance(value, str):
-            raise DeviceError(f"{source}: [device] key {key!r} must be a string, got {value!r}")
-    hardware = dict(tables.get("hardware", {}))
-    mechanisms = dict(tables.get("mechanisms", {}))
-    provenance = dict(tables.get("provenance", {}))
+    doc = build(_DeviceFile, tables, source, DeviceError, word="table")
+    dev_table = build(_DeviceTable, doc.device, f"{source}: [device]", DeviceError, word="key")
+    dev = {k: v for k, v in to_data(dev_table).items() if v is not None}
+    hardware, mechanisms, provenance = dict(doc.hardware), dict(doc.mechanisms), dict(doc.provenance)
     if "base" in dev:
         from hwsim.devices.registry import preset_tables
 
@@ -86,8 +91,6 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
         if key not in hw_fields:
             raise DeviceError(f"{source}: [provenance] unknown key {key!r} (value {value!r}); it must name a "
                               f"[hardware] or [mechanisms] field")
-        if not isinstance(value, str):
-            raise DeviceError(f"{source}: [provenance] key {key!r} must be a string, got {value!r}")
     config = build_config(cls, hardware, f"{source}: [hardware]", provenance)
     mech = build_config(Mechanisms, mechanisms, f"{source}: [mechanisms]")
     bytes_per_element = getattr(config, "bytes_per_element", 1)
