@@ -353,7 +353,7 @@ class Format:
             raise self.error(f"{source}: not an hwnas {self.what} (field 'format' must be {self.name!r}, "
                              f"got {short_repr(fmt)})")
         version = doc.get("version")
-        if version != self.version or isinstance(version, bool):
+        if type(version) is not int or version != self.version:
             raise self.error(f"{source}: unsupported {self.what} version {short_repr(version)} (field 'version'; "
                              f"this hwnas reads version {self.version})")
         return doc

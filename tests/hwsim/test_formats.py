@@ -172,6 +172,7 @@ def test_envelope_check() -> None:
         ({"format": "hwnas.test", "version": 1}, "t.json: unsupported test file version 1 (field 'version'; this "
                                                  "hwnas reads version 2)"),
         ({"format": "hwnas.test", "version": "2"}, "unsupported test file version '2'"),
+        ({"format": "hwnas.test", "version": 2.0}, "unsupported test file version 2.0"),
         ([], "t.json: not an hwnas test file: expected a JSON object, got array"),
     ]:
         with pytest.raises(MyError) as e:
