@@ -15,7 +15,6 @@ SSBN_0 labelled with their layer), or from a published table (:meth:`BBSSPLut.fr
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hwsim.fileio import atomic_write_text
+from hwsim.formats import short_repr
 from hwsim.workload import Network, structure
-from calibration.correctors import CORRECTOR_FORMAT, CORRECTOR_VERSION, CalibrationError, fit_affine
+from calibration.corrector_core import CORRECTOR, CalibrationError, fit_affine, saved_space
 from calibration.measurements import Measurement, MeasurementSet
 
 MODES = ("offset", "affine")
@@ -247,34 +246,50 @@ class BBSSPLut:
         def num(v: float) -> float | None:
             return v if math.isfinite(v) else None
 
-        return {"format": CORRECTOR_FORMAT, "version": CORRECTOR_VERSION, "method": self.method,
-                "labels": list(self.labels), "typical": list(self.typical),
-                "table": [[[b, v] for b, v in row] for row in self.table], "t_typ_ms": list(self.t_typ_ms),
-                "t_ssbn0_ms": num(self.t_ssbn0_ms), "mode": self.mode, "scale": self.scale,
-                "offset_ms": num(self.offset_ms), "n_anomalies": self.n_anomalies,
-                "space": self.space.name if self.space is not None else None}
+        return CORRECTOR.wrap({
+            "method": self.method, "labels": list(self.labels), "typical": list(self.typical),
+            "table": [[[b, v] for b, v in row] for row in self.table], "t_typ_ms": list(self.t_typ_ms),
+            "t_ssbn0_ms": num(self.t_ssbn0_ms), "mode": self.mode, "scale": self.scale,
+            "offset_ms": num(self.offset_ms), "n_anomalies": self.n_anomalies,
+            "space": self.space.name if self.space is not None else None})
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], source: str = "corrector") -> BBSSPLut:
+    def from_dict(cls, d: Mapping[str, Any], source: str = "corrector", device: Any = None,
+                  space: Any = None) -> BBSSPLut:
+        """Inverse of :meth:`to_dict` (every field checked); ``space`` overrides the space the file names."""
+        method = CORRECTOR.check(d, source).get("method")
+        if method != cls.method:
+            raise CalibrationError(f"{source}: field 'method' is {short_repr(method)}, expected {cls.method!r}")
+        doc = CORRECTOR.build(_BBSSPDoc, d, source)
+
+        def num(v: float | None) -> float:
+            return float("nan") if v is None else v
+
         try:
-            space = None
-            if d.get("space"):
-                from calibration.workloads import get_space
-
-                space = get_space(d["space"])
-
-            def num(v: Any) -> float:
-                return float("nan") if v is None else float(v)
-
-            return cls(tuple(d["labels"]), tuple(d["typical"]),
-                       tuple(tuple((str(b), float(v)) for b, v in row) for row in d["table"]),
-                       tuple(map(float, d["t_typ_ms"])), num(d.get("t_ssbn0_ms")), d["mode"], float(d["scale"]),
-                       num(d.get("offset_ms")), int(d.get("n_anomalies", 0)), space)
-        except (KeyError, TypeError, ValueError) as e:
-            raise CalibrationError(f"{source}: malformed BBSSP LUT: {e}") from None
+            return cls(doc.labels, doc.typical, doc.table, doc.t_typ_ms, num(doc.t_ssbn0_ms), doc.mode, doc.scale,
+                       num(doc.offset_ms), doc.n_anomalies, saved_space(doc.space, space, source))
+        except CalibrationError as e:
+            raise CalibrationError(f"{source}: {e}") from None
 
     def save(self, path: str | Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+        CORRECTOR.write(path, self.to_dict(), indent=1)
+
+
+@dataclass(frozen=True)
+class _BBSSPDoc:
+    """The body of a BBSSP corrector file (NaN times are written as null)."""
+
+    method: str
+    labels: tuple[str, ...]
+    typical: tuple[str, ...]
+    table: tuple[tuple[tuple[str, float], ...], ...]
+    t_typ_ms: tuple[float, ...]
+    mode: str
+    scale: float
+    t_ssbn0_ms: float | None = None
+    offset_ms: float | None = None
+    n_anomalies: int = 0
+    space: str | None = None
 
 
 __all__ = ["BBSSPLut", "MODES", "backbone_block_layers"]

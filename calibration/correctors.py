@@ -20,7 +20,6 @@ The BBSSP layer-adaptive LUT lives in :mod:`calibration.bbssp` (it is indexed by
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,18 +29,22 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.optimize import nnls
 
-from hwsim.errors import HwnasError
-from hwsim.fileio import atomic_write_text
+from hwsim.formats import parse_json, read_text, short_repr, to_data
 from hwsim.workload import Network
+from calibration.corrector_core import (
+    CORRECTOR,
+    CORRECTOR_FORMAT,
+    CORRECTOR_VERSION,
+    AffineFit,
+    CalibrationError,
+    corrector_class,
+    corrector_methods,
+    fit_affine,
+    read_corrector,
+    saved_space,
+)
 from calibration.lut import LatencyLUT, LutError, build_lut, distinct_layers, kernel_type, layer_key
 from calibration.measurements import Measurement, MeasurementSet
-
-CORRECTOR_FORMAT = "hwnas.corrector"
-CORRECTOR_VERSION = 1
-
-
-class CalibrationError(HwnasError):
-    """A corrector used wrongly: predicting before fitting, too few measurements, unknown method."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -135,8 +138,7 @@ class _Base:
             raise CalibrationError(f"{self.method} corrector is not fitted: call fit(...) first")
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"format": CORRECTOR_FORMAT, "version": CORRECTOR_VERSION, "method": self.method,
-             "lut": self.lut.to_dict(), "unit": self.source.unit}
+        d = CORRECTOR.wrap({"method": self.method, "lut": self.lut.to_dict(), "unit": self.source.unit})
         d.update(self._params_dict())
         return d
 
@@ -145,52 +147,48 @@ class _Base:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted corrector as JSON (atomically). The device, if any, is not saved."""
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+        CORRECTOR.write(path, self.to_dict(), indent=1)
+
+    # --- reading ---------------------------------------------------------------------------------
+    _doc: ClassVar[type]  # the file schema of the method (a _LutDoc subclass)
+
+    @classmethod
+    def unfitted(cls, lut: LatencyLUT, source: TableSource, space: Any = None, seed: int = 0) -> Any:
+        """An unfitted corrector of this method over ``lut`` (``seed`` where the method has one)."""
+        if "seed" in {f.name for f in dataclasses.fields(cls)}:
+            return cls(lut, source, space, seed=seed)
+        return cls(lut, source, space)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], source: str = "corrector", device: Any = None, space: Any = None) -> Any:
+        """Inverse of :meth:`to_dict` (envelope and every field checked); ``device`` profiles new layers."""
+        method = CORRECTOR.check(d, source).get("method")
+        if method != cls.method:
+            raise CalibrationError(f"{source}: field 'method' is {short_repr(method)}, expected {cls.method!r}")
+        doc = CORRECTOR.build(cls._doc, d, source)
+        src = TableSource(device=device, unit=doc.unit)
+        fields = {f.name for f in dataclasses.fields(doc)} - {f.name for f in dataclasses.fields(_LutDoc)}
+        params = {k: getattr(doc, k) for k in fields}
+        return cls(LatencyLUT.from_dict(doc.lut, source), src, saved_space(doc.space, space, source), **params)
+
+
+@dataclass(frozen=True)
+class _LutDoc:
+    """Fields of every LUT-based corrector file (``space``: the name of the space the corrector predicts)."""
+
+    method: str
+    lut: Mapping[str, Any]
+    unit: bool = False
+    space: str | None = None
 
 
 # ------------------------------------------------------------------------------------------------
 # global affine
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AffineFit:
-    """``T = scale * sum(LUT) + offset_ms``; ``n_used`` training networks kept after anomaly removal."""
-
-    scale: float
-    offset_ms: float
-    n_used: int
-    n_anomalies: int
-
-
-def fit_affine(x: np.ndarray, y: np.ndarray, anomaly_threshold: float | None = 0.10,
-               min_keep_fraction: float = 0.5) -> AffineFit:
-    """Least-squares ``y ~ a x + b`` (``a >= 0``) with anomaly removal (the worst point is dropped and the fit repeated while its relative residual exceeds
-    the threshold, keeping at least ``min_keep_fraction`` of the points and at least 2). One point fits ``b = y - x``."""
-    n = len(x)
-    if n == 0:
-        raise CalibrationError("affine fit needs at least one measurement")
-    if n == 1 or np.ptp(x) == 0:
-        b = float(np.mean(y - x))
-        return AffineFit(1.0, b, n, 0)
-
-    def solve(mask: np.ndarray) -> tuple[float, float]:
-        A = np.c_[x[mask], np.ones(int(mask.sum()))]
-        (a, b), *_ = np.linalg.lstsq(A, y[mask], rcond=None)
-        if a < 0:  # a slower LUT entry never makes a network faster: clamp the scale, refit the offset
-            return 0.0, float(np.mean(y[mask]))
-        return float(a), float(b)
-
-    mask = np.ones(n, dtype=bool)
-    a, b = solve(mask)
-    keep = max(2, math.ceil(min_keep_fraction * n))
-    if anomaly_threshold is not None:
-        while int(mask.sum()) > keep:
-            rel = np.where(mask, np.abs(a * x + b - y) / y, -1.0)
-            worst = int(np.argmax(rel))
-            if rel[worst] <= anomaly_threshold:
-                break
-            mask[worst] = False  # drop the single worst point, refit, repeat
-            a, b = solve(mask)
-    return AffineFit(a, b, int(mask.sum()), int(n - mask.sum()))
+class _AffineDoc(_LutDoc):
+    anomaly_threshold: float | None = None
+    params: AffineFit | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +201,7 @@ class GlobalAffine(_Base):
     anomaly_threshold: float | None = 0.10
     params: AffineFit | None = None
     method: ClassVar[str] = "affine"
+    _doc: ClassVar[type] = _AffineDoc
 
     def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> GlobalAffine:
         y = _targets(latency_ms, len(networks))
@@ -215,8 +214,7 @@ class GlobalAffine(_Base):
         return self.params.scale * self._lut(networks).predict(networks) + self.params.offset_ms
 
     def _params_dict(self) -> dict[str, Any]:
-        return {"anomaly_threshold": self.anomaly_threshold,
-                "params": dataclasses.asdict(self.params) if self.params else None}
+        return {"anomaly_threshold": self.anomaly_threshold, "params": to_data(self.params) if self.params else None}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -260,6 +258,11 @@ def fit_type_nnls(S: np.ndarray, C: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
 
 
 @dataclass(frozen=True)
+class _TypeDoc(_LutDoc):
+    params: TypeFit | None = None
+
+
+@dataclass(frozen=True)
 class KernelTypeNNLS(_Base):
     """Per-kernel-type scale and offset fitted by non-negative least squares (see module docstring)."""
 
@@ -268,6 +271,7 @@ class KernelTypeNNLS(_Base):
     space: Any = field(default=None, compare=False)
     params: TypeFit | None = None
     method: ClassVar[str] = "kernel-type"
+    _doc: ClassVar[type] = _TypeDoc
 
     def fit_workloads(self, networks: Sequence[Network], latency_ms: Any) -> KernelTypeNNLS:
         y = _targets(latency_ms, len(networks))
@@ -286,9 +290,7 @@ class KernelTypeNNLS(_Base):
         return S @ np.array(p.scale) + C @ np.array(p.offset_ms) + p.intercept_ms + extra
 
     def _params_dict(self) -> dict[str, Any]:
-        return {"params": None if self.params is None else
-                {"types": list(self.params.types), "scale": list(self.params.scale),
-                 "offset_ms": list(self.params.offset_ms), "intercept_ms": self.params.intercept_ms}}
+        return {"params": None if self.params is None else to_data(self.params)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -307,6 +309,15 @@ class ResidualFit:
 
 
 @dataclass(frozen=True)
+class _ResidualDoc(_LutDoc):
+    seed: int = 0
+    n_estimators: int = 200
+    max_depth: int = 2
+    learning_rate: float = 0.05
+    params: ResidualFit | None = None
+
+
+@dataclass(frozen=True)
 class ResidualModel(_Base):
     """Per-type NNLS base ``b`` (floored at half the smallest training latency) times ``exp(g(features))``;
     ``g`` a seeded gradient-boosting regressor (scikit-learn) fitted to ``log(T / b)`` on log1p of per-type LUT
@@ -321,6 +332,7 @@ class ResidualModel(_Base):
     learning_rate: float = 0.05
     params: ResidualFit | None = None
     method: ClassVar[str] = "residual"
+    _doc: ClassVar[type] = _ResidualDoc
 
     def _features(self, lut: LatencyLUT, networks: Sequence[Network], types: Sequence[str],
                   base: np.ndarray) -> np.ndarray:
@@ -363,13 +375,8 @@ class ResidualModel(_Base):
     def _params_dict(self) -> dict[str, Any]:
         if self.params is None:
             return {"seed": self.seed, "params": None}
-        b = self.params.base
         return {"seed": self.seed, "n_estimators": self.n_estimators, "max_depth": self.max_depth,
-                "learning_rate": self.learning_rate,
-                "params": {"base": {"types": list(b.types), "scale": list(b.scale), "offset_ms": list(b.offset_ms),
-                                    "intercept_ms": b.intercept_ms},
-                           "types": list(self.params.types), "X": [list(x) for x in self.params.X],
-                           "r": list(self.params.r), "floor_ms": self.params.floor_ms}}
+                "learning_rate": self.learning_rate, "params": to_data(self.params)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -468,62 +475,25 @@ def make_corrector(method: str, lut: LatencyLUT, source: TableSource | None = No
     src = source or TableSource()
     if method == "auto":
         return AutoSelect(lut, src, space, seed=seed)
-    if method == "affine":
-        return GlobalAffine(lut, src, space)
-    if method == "kernel-type":
-        return KernelTypeNNLS(lut, src, space)
-    if method == "residual":
-        return ResidualModel(lut, src, space, seed=seed)
-    raise CalibrationError(f"unknown corrector method {method!r}; expected one of {', '.join(METHODS)}, auto (or bbssp)")
-
-
-def _type_fit(d: Mapping[str, Any]) -> TypeFit:
-    return TypeFit(tuple(d["types"]), tuple(map(float, d["scale"])), tuple(map(float, d["offset_ms"])),
-                   float(d["intercept_ms"]))
+    if method not in METHODS:
+        raise CalibrationError(f"unknown corrector method {method!r}; expected one of {', '.join(METHODS)}, auto "
+                               f"(or bbssp)")
+    return corrector_class(method).unfitted(lut, src, space, seed)  # type: ignore[no-any-return]
 
 
 def corrector_from_dict(d: Mapping[str, Any], source: str = "corrector", device: Any = None,
                         space: Any = None) -> Any:
-    """Inverse of ``to_dict`` for every method (BBSSP included)."""
-    if not isinstance(d, Mapping) or d.get("format") != CORRECTOR_FORMAT:
-        raise CalibrationError(f"{source}: not an hwnas corrector (field 'format' must be {CORRECTOR_FORMAT!r})")
-    if d.get("version") != CORRECTOR_VERSION:
-        raise CalibrationError(f"{source}: unsupported corrector version {d.get('version')!r}")
-    method = d.get("method")
-    if method == "bbssp":
-        from calibration.bbssp import BBSSPLut
-
-        return BBSSPLut.from_dict(d, source)
-    try:
-        lut = LatencyLUT.from_dict(d["lut"], source)
-        src = TableSource(device=device, unit=bool(d.get("unit", False)))
-        p = d.get("params")
-        if method == "affine":
-            return GlobalAffine(lut, src, space, d.get("anomaly_threshold"), AffineFit(**p) if p else None)
-        if method == "kernel-type":
-            return KernelTypeNNLS(lut, src, space, _type_fit(p) if p else None)
-        if method == "residual":
-            fit = None
-            if p:
-                fit = ResidualFit(_type_fit(p["base"]), tuple(p["types"]), tuple(tuple(x) for x in p["X"]),
-                                  tuple(p["r"]), float(p["floor_ms"]))
-            return ResidualModel(lut, src, space, int(d.get("seed", 0)), int(d.get("n_estimators", 200)),
-                                 int(d.get("max_depth", 2)), float(d.get("learning_rate", 0.05)), fit)
-    except (KeyError, TypeError, ValueError) as e:
-        raise CalibrationError(f"{source}: malformed corrector: {e}") from None
-    raise CalibrationError(f"{source}: unknown corrector method {method!r}")
+    """Inverse of ``to_dict`` for every method (BBSSP included), through the method registry."""
+    return read_corrector(d, source, device, space)
 
 
 def load_corrector(path: str | Path, device: Any = None, space: Any = None) -> Any:
     """Load a corrector saved with ``save``; ``device`` lets it profile layer configurations it lacks."""
     p = Path(path)
-    try:
-        d = json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise CalibrationError(f"{p}:{e.lineno}: invalid JSON: {e.msg}") from None
-    return corrector_from_dict(d, str(p), device, space)
+    return corrector_from_dict(parse_json(read_text(p, CalibrationError), str(p), CalibrationError), str(p), device,
+                               space)
 
 
-__all__ = ["AffineFit", "AutoSelect", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
-           "ResidualModel", "TableSource", "TypeFit", "corrector_from_dict", "fit_affine", "fit_type_nnls",
+__all__ = ["CORRECTOR_FORMAT", "CORRECTOR_VERSION", "AffineFit", "AutoSelect", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
+           "ResidualModel", "TableSource", "TypeFit", "corrector_from_dict", "corrector_methods", "fit_affine", "fit_type_nnls",
            "load_corrector", "make_corrector", "one_se_pick", "resolve_items"]

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hwsim.errors import HwnasError
-from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format
 from hwsim.progress import ProgressFactory, track
 from hwsim.workload import (
     Activation,
@@ -48,6 +48,25 @@ LUT_VERSION = 1
 
 class LutError(HwnasError):
     """A layer configuration missing from a table, or a malformed table file."""
+
+
+LUT = Format(LUT_FORMAT, LUT_VERSION, "LUT", LutError)
+
+
+@dataclass(frozen=True)
+class _LutEntry:
+    key: str
+    latency_ms: float
+    type: str
+
+
+@dataclass(frozen=True)
+class _LutDoc:
+    """The body of an ``hwnas.lut`` file."""
+
+    device: str
+    entries: tuple[_LutEntry, ...]
+    fingerprint: str = ""
 
 
 def layer_key(layer: Layer) -> str:
@@ -199,34 +218,25 @@ class LatencyLUT:
 
     # --- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"format": LUT_FORMAT, "version": LUT_VERSION, "device": self.device, "fingerprint": self.fingerprint,
-                "entries": [{"key": k, "latency_ms": v, "type": t}
-                            for k, v, t in zip(self.keys, self.latency_ms, self.types)]}
+        return LUT.wrap({"device": self.device, "fingerprint": self.fingerprint,
+                         "entries": [{"key": k, "latency_ms": v, "type": t}
+                                     for k, v, t in zip(self.keys, self.latency_ms, self.types)]})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str = "lut") -> LatencyLUT:
-        if not isinstance(d, Mapping) or d.get("format") != LUT_FORMAT:
-            raise LutError(f"{source}: not an hwnas LUT (field 'format' must be {LUT_FORMAT!r})")
-        if d.get("version") != LUT_VERSION:
-            raise LutError(f"{source}: unsupported LUT version {d.get('version')!r}")
+        doc = LUT.build(_LutDoc, d, source)
         try:
-            entries = d["entries"]
-            return cls(str(d["device"]), tuple(e["key"] for e in entries), tuple(float(e["latency_ms"]) for e in entries),
-                       tuple(e["type"] for e in entries), str(d.get("fingerprint", "")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise LutError(f"{source}: malformed LUT: {e}") from None
+            return cls(doc.device, tuple(e.key for e in doc.entries), tuple(e.latency_ms for e in doc.entries),
+                       tuple(e.type for e in doc.entries), doc.fingerprint)
+        except LutError as e:
+            raise LutError(f"{source}: {e}") from None
 
     def save(self, path: str | Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=0) + "\n")
+        LUT.write(path, self.to_dict(), indent=0)
 
     @classmethod
     def load(cls, path: str | Path) -> LatencyLUT:
-        p = Path(path)
-        try:
-            d = json.loads(p.read_text())
-        except json.JSONDecodeError as e:
-            raise LutError(f"{p}:{e.lineno}: invalid JSON: {e.msg}") from None
-        return cls.from_dict(d, str(p))
+        return cls.from_dict(LUT.load(path), str(path))
 
 
 def distinct_layers(networks: Iterable[Network]) -> dict[str, Layer]:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,6 +50,7 @@ from typing import Any
 
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format, read_text
 
 JSON_FORMAT = "hwnas.measurements"
 JSON_VERSION = 1
@@ -64,6 +64,9 @@ KERNEL_COLUMNS = ("id", "kernel", "latency_ms", "label", "layers")
 
 class MeasurementError(HwnasError):
     """A bad measurement file: one line naming file, line, field and value."""
+
+
+MEASUREMENTS = Format(JSON_FORMAT, JSON_VERSION, "measurement file", MeasurementError)
 
 
 @dataclass(frozen=True)
@@ -297,49 +300,60 @@ def parse_kernels_csv(text: str, source: str = "<kernels csv>") -> dict[str, tup
     return {k: tuple(v) for k, v in groups.items()}
 
 
+@dataclass(frozen=True)
+class _KernelDoc:
+    """A per-kernel row inside a JSON measurement (see :class:`KernelTime`)."""
+
+    kernel: str
+    latency_ms: float
+    label: str | None = None
+    layers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _MeasurementDoc:
+    """One JSON measurement: the CSV columns, typed, plus its kernel rows."""
+
+    id: str
+    device: str
+    latency_ms: float
+    space: str | None = None
+    arch: str | None = None
+    network: str | None = None
+    model: str | None = None
+    input_size: int | None = None
+    latency_std_ms: float | None = None
+    latency_p10_ms: float | None = None
+    latency_p90_ms: float | None = None
+    repeats: int | None = None
+    conditions: str = ""
+    kernels: tuple[_KernelDoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class _MeasurementsDoc:
+    """The body of an ``hwnas.measurements`` file."""
+
+    measurements: tuple[_MeasurementDoc, ...]
+
+
 def parse_measurements_json(text: str, source: str = "<json>") -> MeasurementSet:
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise MeasurementError(f"{source}:{e.lineno}: invalid JSON: {e.msg}") from None
-    if not isinstance(d, dict) or d.get("format") != JSON_FORMAT:
-        raise MeasurementError(f"{source}: not an hwnas measurement file (field 'format' must be {JSON_FORMAT!r})")
-    if d.get("version") != JSON_VERSION:
-        raise MeasurementError(f"{source}: unsupported version {d.get('version')!r} (this hwnas reads {JSON_VERSION})")
-    items = d.get("measurements")
-    if not isinstance(items, list) or not items:
+    """Parse the JSON form (see the module docstring); errors name ``source``, the entry and the field."""
+    doc = MEASUREMENTS.build(_MeasurementsDoc, MEASUREMENTS.parse(text, source), source)
+    if not doc.measurements:
         raise MeasurementError(f"{source}: field 'measurements' must be a non-empty list")
     out = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(doc.measurements):
         where = f"{source}: measurements[{i}]"
-        if not isinstance(item, dict):
-            raise MeasurementError(f"{where}: expected an object, got {type(item).__name__}")
-        for k in item:
-            if k not in ALL_COLUMNS and k != "kernels":
-                raise MeasurementError(f"{where}: unknown field {k!r}")
         kts = []
-        kernels = item.get("kernels") or []
-        if not isinstance(kernels, list):
-            raise MeasurementError(f"{where}: field 'kernels' must be a list, got {kernels!r}")
-        for j, k in enumerate(kernels):
-            kw = f"{where}.kernels[{j}]"
-            if not isinstance(k, dict) or "kernel" not in k or "latency_ms" not in k:
-                raise MeasurementError(f"{kw}: needs fields 'kernel' and 'latency_ms'")
-            if not isinstance(k.get("layers", []), list):
-                raise MeasurementError(f"{kw}: field 'layers' must be a list of layer names, got {k['layers']!r}")
+        for j, k in enumerate(item.kernels):
             try:
-                kts.append(KernelTime(str(k["kernel"]), k["latency_ms"], k.get("label"), tuple(k.get("layers", ()))))
+                kts.append(KernelTime(k.kernel, k.latency_ms, k.label, k.layers))
             except MeasurementError as e:
-                raise MeasurementError(f"{kw}: {e}") from None
-        out.append(_from_mapping(item, where, tuple(kts)))
+                raise MeasurementError(f"{where}: kernels[{j}]: {e}") from None
+        row = {c: getattr(item, c) for c in ALL_COLUMNS}
+        out.append(_from_mapping(row, where, tuple(kts)))
     return MeasurementSet(tuple(out), source)
-
-
-def _read_text(p: Path) -> str:
-    try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise MeasurementError(f"{p}: not a UTF-8 text file (byte {e.start})") from None
 
 
 def load_measurements(path: str | Path, kernels: str | Path | None = None) -> MeasurementSet:
@@ -347,7 +361,7 @@ def load_measurements(path: str | Path, kernels: str | Path | None = None) -> Me
     p = Path(path)
     if not p.is_file():
         raise MeasurementError(f"{p}: measurement file not found")
-    text = _read_text(p)
+    text = read_text(p, MeasurementError)
     if p.suffix.lower() == ".json":
         if kernels is not None:
             raise MeasurementError(f"{p}: JSON measurement files carry their kernel rows inline")
@@ -357,7 +371,7 @@ def load_measurements(path: str | Path, kernels: str | Path | None = None) -> Me
         kp = Path(kernels)
         if not kp.is_file():
             raise MeasurementError(f"{kp}: kernel-rows file not found")
-        kt = parse_kernels_csv(_read_text(kp), str(kp))
+        kt = parse_kernels_csv(read_text(kp, MeasurementError), str(kp))
     return parse_measurements_csv(text, str(p), kt)
 
 
@@ -394,8 +408,7 @@ def write_measurements(path: str | Path, ms: Sequence[Measurement], kernels_path
                 d["kernels"] = [{"kernel": k.kernel, "latency_ms": k.latency_ms, "label": k.label,
                                  "layers": list(k.layers)} for k in m.kernels]
             items.append(d)
-        atomic_write_text(p, json.dumps({"format": JSON_FORMAT, "version": JSON_VERSION, "measurements": items},
-                                        indent=1) + "\n")
+        MEASUREMENTS.write(p, {"measurements": items}, indent=1)
         return
     atomic_write_text(p, measurements_to_csv(ms))
     if kernels_path is not None:

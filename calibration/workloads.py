@@ -224,7 +224,7 @@ class WorkloadResolver:
                 if not p.is_file():
                     raise MeasurementError(f"{where}: field 'network': file {str(p)!r} not found")
                 try:
-                    self._nets[key] = Network.from_json(p.read_text(), str(p))
+                    self._nets[key] = Network.load(p)
                 except HwnasError as e:
                     raise MeasurementError(f"{where}: field 'network': {e}") from None
             return self._nets[key]

@@ -37,7 +37,7 @@ def load_workload(spec: str, input_shape: Shape | None = None) -> Network:
     if input_shape is not None:
         raise HwnasError(f"--input applies to zoo models only; {spec} fixes its own input shape")
     if suffix == ".json":
-        return Network.from_json(path.read_text(encoding="utf-8"), source=str(path))
+        return Network.load(path)
     if suffix == ".csv":
         from hwsim.importers.scalesim_csv import read_topology
 

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
 
 import networkx as nx
@@ -27,10 +28,14 @@ JSON_VERSION = 1
 
 
 from hwsim.errors import HwnasError
+from hwsim.formats import Format, build, convert, kind_name, parse_json, read_text, short_repr
 
 
 class WorkloadError(HwnasError):
     """Invalid workload: the message names the layer, field and value."""
+
+
+NETWORK_FORMAT = Format(JSON_FORMAT, JSON_VERSION, "network", WorkloadError)
 
 
 class DataType(enum.Enum):
@@ -599,41 +604,32 @@ LAYER_KINDS: dict[str, type[Layer]] = {
 }
 
 
-def _shape_from_json(where: str, fld: str, v: Any) -> Shape:
-    if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-        raise WorkloadError(f"{where}: field {fld!r} must be a list of integers, got {v!r}")
-    return tuple(v)
-
-
 def layer_from_dict(d: Mapping[str, Any], where: str = "layer") -> Layer:
     """Build a layer from its :meth:`Layer.to_dict` form; errors name ``where`` and the bad field."""
     if not isinstance(d, Mapping):
-        raise WorkloadError(f"{where}: expected an object, got {type(d).__name__}")
+        raise WorkloadError(f"{where}: expected an object, got {kind_name(d)}")
     kind = d.get("kind")
     if not isinstance(kind, str) or kind not in LAYER_KINDS:
-        raise WorkloadError(f"{where}: unknown layer kind {kind!r}; expected one of {', '.join(LAYER_KINDS)}")
-    cls = LAYER_KINDS[kind]
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for k, v in d.items():
-        if k in ("kind", "inputs"):
-            continue
-        if k not in names:
-            raise WorkloadError(f"{where}: unknown field {k!r} for layer kind {kind!r}")
-        ftype = str(names[k].type)
-        if "tuple[Shape" in ftype:
-            if not isinstance(v, list):
-                raise WorkloadError(f"{where}: field {k!r} must be a list of shapes, got {v!r}")
-            v = tuple(_shape_from_json(where, f"{k}[{i}]", x) for i, x in enumerate(v))
-        elif "Shape" in ftype:
-            v = _shape_from_json(where, k, v)
-        kwargs[k] = v
-    try:
-        return cls(**kwargs)
-    except WorkloadError as e:
-        raise WorkloadError(f"{where}: {e}") from None
-    except TypeError as e:
-        raise WorkloadError(f"{where}: {e}") from None
+        raise WorkloadError(f"{where}: unknown layer kind {short_repr(kind)}; expected one of {', '.join(LAYER_KINDS)}")
+    return build(LAYER_KINDS[kind], d, where, WorkloadError, ignore=("kind", "inputs"))
+
+
+@dataclass(frozen=True)
+class _InputDoc:
+    """A graph input as the network JSON holds it."""
+
+    name: str
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class _NetworkDoc:
+    """The body of an ``hwnas.network`` file (layers are read per kind by :func:`layer_from_dict`)."""
+
+    name: str
+    inputs: tuple[_InputDoc, ...]
+    layers: tuple[Mapping[str, Any], ...]
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -773,62 +769,39 @@ class Network:
 
     # --- JSON --------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": JSON_FORMAT,
-            "version": JSON_VERSION,
+        return NETWORK_FORMAT.wrap({
             "name": self.name,
             "inputs": [{"name": nm, "shape": list(s)} for nm, s in self.inputs],
             "layers": [{**n.layer.to_dict(), "inputs": list(n.inputs)} for n in self.nodes],
             "outputs": list(self.outputs),
-        }
+        })
 
     def to_json(self, indent: int | None = 1) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return NETWORK_FORMAT.dumps(self.to_dict(), indent=indent, newline=False)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str = "network") -> Network:
-        if not isinstance(d, Mapping) or d.get("format") != JSON_FORMAT:
-            raise WorkloadError(f"{source}: not an hwnas network (field 'format' must be {JSON_FORMAT!r})")
-        if d.get("version") != JSON_VERSION:
-            raise WorkloadError(f"{source}: unsupported network version {d.get('version')!r} "
-                                f"(this hwnas reads version {JSON_VERSION})")
-        for key in ("name", "inputs", "layers"):
-            if key not in d:
-                raise WorkloadError(f"{source}: missing field {key!r}")
-        if not isinstance(d["layers"], list):
-            raise WorkloadError(f"{source}: field 'layers' must be a list, got {type(d['layers']).__name__}")
+        doc = NETWORK_FORMAT.build(_NetworkDoc, d, source)
         nodes = []
-        for i, ld in enumerate(d["layers"]):
+        for i, ld in enumerate(doc.layers):
             where = f"{source}: layers[{i}]"
             layer = layer_from_dict(ld, where)
-            inputs = ld.get("inputs")
-            if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
-                raise WorkloadError(f"{where}: field 'inputs' must be a list of names, got {inputs!r}")
-            nodes.append(Node(layer, tuple(inputs)))
-        if not isinstance(d["inputs"], list):
-            raise WorkloadError(f"{source}: field 'inputs' must be a list, got {d['inputs']!r}")
-        inputs_l = []
-        for i, x in enumerate(d["inputs"]):
-            if not isinstance(x, Mapping) or not isinstance(x.get("name"), str):
-                raise WorkloadError(f"{source}: inputs[{i}] must be an object with a string 'name', got {x!r}")
-            inputs_l.append((x["name"], _shape_from_json(f"{source}: inputs[{i}]", "shape", x.get("shape"))))
-        outputs = d.get("outputs", [])
-        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-            raise WorkloadError(f"{source}: field 'outputs' must be a list of layer names, got {outputs!r}")
-        if not isinstance(d["name"], str):
-            raise WorkloadError(f"{source}: field 'name' must be a string, got {d['name']!r}")
+            if "inputs" not in ld:
+                raise WorkloadError(f"{where}: missing field 'inputs'")
+            nodes.append(Node(layer, convert(ld["inputs"], tuple[str, ...], where, "inputs", WorkloadError)))
         try:
-            return cls(d["name"], tuple(inputs_l), tuple(nodes), tuple(outputs))
+            return cls(doc.name, tuple((x.name, x.shape) for x in doc.inputs), tuple(nodes), doc.outputs)
         except WorkloadError as e:
             raise WorkloadError(f"{source}: {e}") from None
 
     @classmethod
     def from_json(cls, text: str, source: str = "network") -> Network:
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise WorkloadError(f"{source}: invalid JSON at line {e.lineno}: {e.msg}") from None
-        return cls.from_dict(d, source)
+        return cls.from_dict(parse_json(text, source, WorkloadError), source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Network:
+        """Read an ``hwnas.network`` JSON file."""
+        return cls.from_json(read_text(path, WorkloadError), str(path))
 
     def replace_layer(self, name: str, layer: Layer) -> Network:
         """A copy with layer ``name`` replaced (same wiring)."""

@@ -32,6 +32,7 @@ import numpy as np
 
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_bytes, atomic_write_text
+from hwsim.formats import Format, read_text, to_data
 from calibration.bbssp import BBSSPLut, backbone_block_layers
 from nas.cost import CostParams, FamilyCosts, Selection, proxy_accuracy, proxy_rank, select_family, ssbn_costs
 from nas.evaluators.base import EvalTask, Evaluator, task_seed
@@ -42,11 +43,18 @@ from spaces.ssbn import SSBN, ssbns
 RECORD_FORMAT = "hwnas.ssbn-result"
 SUMMARY_FORMAT = "hwnas.bbssp-profile"
 LUT_FORMAT = "hwnas.bbssp-lut"
+RUN_FORMAT = "hwnas.bbssp-run"
 FORMAT_VERSION = 1
 
 
 class ProfilingError(HwnasError):
     """Inconsistent profile directory or settings."""
+
+
+RECORD = Format(RECORD_FORMAT, FORMAT_VERSION, "SSBN result", ProfilingError)
+SUMMARY = Format(SUMMARY_FORMAT, FORMAT_VERSION, "BBSSP profile summary", ProfilingError)
+PROFILE_LUT = Format(LUT_FORMAT, FORMAT_VERSION, "BBSSP LUT file", ProfilingError)
+RUN = Format(RUN_FORMAT, FORMAT_VERSION, "profile run settings file", ProfilingError)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -107,24 +115,12 @@ class SSBNRecord:
     layer_profile_ms: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["scores"] = dict(self.scores)
-        d["details"] = dict(self.details)
-        d["layer_profile_ms"] = list(self.layer_profile_ms) if self.layer_profile_ms is not None else None
-        return {"format": RECORD_FORMAT, "version": FORMAT_VERSION, **d}
+        return RECORD.wrap(to_data(self))  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str) -> SSBNRecord:
-        if d.get("format") != RECORD_FORMAT or d.get("version") != FORMAT_VERSION:
-            raise ProfilingError(f"{source}: not an hwnas SSBN result (format {RECORD_FORMAT!r} v{FORMAT_VERSION})")
-        names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        missing = names - set(kw) - {"layer_profile_ms"}
-        if missing:
-            raise ProfilingError(f"{source}: missing fields {sorted(missing)}")
-        if kw.get("layer_profile_ms") is not None:
-            kw["layer_profile_ms"] = tuple(kw["layer_profile_ms"])
-        return cls(**kw)
+        """Inverse of :meth:`to_dict` (scores and accuracy may be non-finite, as evaluators report them)."""
+        return RECORD.build(cls, d, source, finite=False)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -177,9 +173,8 @@ class ProfileConfig:
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings every SSBN result depends on (cost knobs are not among them: reselecting is free)."""
-        return {"format": "hwnas.bbssp-run", "version": FORMAT_VERSION, "device": self.device,
-                "device_config": _device_tables(self.device), "evaluator": self.evaluator.config(),
-                "seed": self.seed}
+        return RUN.wrap({"device": self.device, "device_config": _device_tables(self.device),
+                         "evaluator": self.evaluator.config(), "seed": self.seed})
 
 
 def _device_tables(device: str) -> Any:
@@ -211,25 +206,19 @@ class ProfileDir:
 
 def _check_fingerprint(pdir: ProfileDir, fp: Mapping[str, Any]) -> None:
     if pdir.run_file.is_file():
-        try:
-            old = json.loads(pdir.run_file.read_text())
-        except json.JSONDecodeError as e:
-            raise ProfilingError(f"{pdir.run_file}: invalid JSON at line {e.lineno}") from None
+        old = RUN.load(pdir.run_file)
         if old != fp:
             diff = sorted(k for k in set(old) | set(fp) if old.get(k) != fp.get(k))
             raise ProfilingError(f"{pdir.root}: holds SSBN results made with other settings (differing: "
                                  f"{', '.join(diff)}); use another --out directory")
     else:
-        atomic_write_text(pdir.run_file, json.dumps(fp, indent=1, sort_keys=True) + "\n")
+        RUN.write(pdir.run_file, fp, indent=1, sort_keys=True)
 
 
 def load_record(path: Path) -> SSBNRecord | None:
     if not path.is_file():
         return None
-    try:
-        return SSBNRecord.from_dict(json.loads(path.read_text()), str(path))
-    except json.JSONDecodeError as e:
-        raise ProfilingError(f"{path}: invalid JSON at line {e.lineno}") from None
+    return SSBNRecord.from_dict(RECORD.load(path), str(path))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -373,8 +362,7 @@ def profile_spaces(config: ProfileConfig, out_dir: str | Path, executor: Executo
             j = jobs[i]
             if out.state is not None:
                 atomic_write_bytes(pdir.weights(j.space.name), out.state)
-            atomic_write_text(pdir.record(j.space.name, j.ssbn.key),
-                              json.dumps(out.record.to_dict(), indent=1) + "\n")
+            RECORD.write(pdir.record(j.space.name, j.ssbn.key), out.record.to_dict(), indent=1)
             bar.update(1)
         return on_done
 
@@ -457,7 +445,7 @@ def summary_dict(result: ProfileResult) -> dict[str, Any]:
                               "params": r.params})
     win = result.winner
     return {
-        "format": SUMMARY_FORMAT, "version": FORMAT_VERSION,
+        **SUMMARY.envelope(),
         "device": result.config.device, "evaluator": result.config.evaluator.config(),
         "seed": result.config.seed, "cost": result.config.cost.to_dict(), "accuracy_kind": result.accuracy_kind,
         "families": fams,
@@ -496,13 +484,12 @@ def _markdown(result: ProfileResult) -> str:
 
 def write_reports(result: ProfileResult, out_dir: Path, plots: bool = True) -> None:
     """summary.json, summary.md, lut.json, tuned_space.json and the plots (all written atomically)."""
-    atomic_write_text(out_dir / "summary.json", json.dumps(result.summary, indent=1) + "\n")
+    SUMMARY.write(out_dir / "summary.json", result.summary, indent=1)
     atomic_write_text(out_dir / "summary.md", _markdown(result))
-    luts = {"format": LUT_FORMAT, "version": FORMAT_VERSION, "device": result.config.device,
-            "winner": result.selection.winner,
+    luts = {"device": result.config.device, "winner": result.selection.winner,
             "note": "LUT[i][j] = t_i^typ + T(SSBN_ij) - T(SSBN_0); T(arch) = offset_ms + sum_i LUT[i][arch_i]",
             "families": {f.space.name: family_lut(f).to_dict() for f in result.families}}
-    atomic_write_text(out_dir / "lut.json", json.dumps(luts, indent=1) + "\n")
+    PROFILE_LUT.write(out_dir / "lut.json", luts, indent=1)
     atomic_write_text(out_dir / "tuned_space.json", result.tuned_space.to_json() + "\n")
     if plots:
         from nas.plots import candidate_heatmap, cost_scatter
@@ -511,20 +498,50 @@ def write_reports(result: ProfileResult, out_dir: Path, plots: bool = True) -> N
         candidate_heatmap(result, out_dir / "plots" / "candidates_heatmap.png")
 
 
+@dataclass(frozen=True)
+class _LutFileDoc:
+    """The body of a profile's ``lut.json``: one BBSSP corrector dict per family."""
+
+    device: str
+    winner: str
+    families: Mapping[str, Mapping[str, Any]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class _SummaryDoc:
+    """The body of a profile's ``summary.json`` (nested rows are checked as objects)."""
+
+    device: str
+    evaluator: Mapping[str, Any]
+    seed: int
+    cost: Mapping[str, Any]
+    accuracy_kind: str
+    families: tuple[Mapping[str, Any], ...]
+    winner: str
+    candidates_per_layer: tuple[tuple[str, ...], ...]
+    candidate_counts: tuple[int, ...]
+    tuned_space_size: int
+    full_space_size: int
+    selected_entries: tuple[Mapping[str, Any], ...]
+    tuned_space: Mapping[str, Any]
+    winner_space: Mapping[str, Any]
+    ssbn: tuple[Mapping[str, Any], ...]
+
+
+def load_summary(path: str | Path) -> dict[str, Any]:
+    """A profile's ``summary.json`` (the parsed JSON, its envelope and fields checked)."""
+    doc = SUMMARY.load(path)
+    SUMMARY.build(_SummaryDoc, doc, str(path), finite=False)
+    return dict(doc)
+
+
 def load_lut(path: str | Path, space: SearchSpace | None = None) -> BBSSPLut:
     """One family's LUT from a profile's ``lut.json`` (``space``'s, or the winner's when None)."""
     p = Path(path)
-    try:
-        d = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ProfilingError(f"LUT file {str(p)!r} not found") from None
-    except json.JSONDecodeError as e:
-        raise ProfilingError(f"{p}: invalid JSON at line {e.lineno}") from None
-    if not isinstance(d, dict) or d.get("format") != LUT_FORMAT:
-        raise ProfilingError(f"{p}: not an hwnas BBSSP LUT file (format {LUT_FORMAT!r})")
-    name = space.name.removesuffix("-tuned") if space is not None else d["winner"]
-    if name not in d["families"]:
-        raise ProfilingError(f"{p}: no LUT for space {name!r}; has {', '.join(d['families'])}")
-    entry = dict(d["families"][name])
-    entry["space"] = None
-    return dataclasses.replace(BBSSPLut.from_dict(entry, str(p)), space=space)
+    doc = PROFILE_LUT.build(_LutFileDoc, PROFILE_LUT.parse(read_text(p, ProfilingError), str(p)), str(p))
+    name = space.name.removesuffix("-tuned") if space is not None else doc.winner
+    if name not in doc.families:
+        raise ProfilingError(f"{p}: no LUT for space {name!r}; has {', '.join(doc.families)}")
+    entry = {**doc.families[name], "space": None}
+    return dataclasses.replace(BBSSPLut.from_dict(entry, f"{p}: families.{name}"), space=space)

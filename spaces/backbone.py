@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hwsim.emit import GraphEmitter, conv_bn
+from hwsim.formats import build
 from spaces.core import Arch, SearchSpace, SpaceError
 from spaces.ops import ACTS, get_block
 
@@ -119,12 +120,7 @@ class BackboneModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> BackboneModel:
-        try:
-            return cls(stem=Stem(**d["stem"]), layers=tuple(LayerSpec(**x) for x in d["layers"]),
-                       head=Head(**d["head"]), fixed=tuple(LayerSpec(**x) for x in d.get("fixed", ())),
-                       input_size=d["input_size"], num_classes=d["num_classes"])
-        except (KeyError, TypeError) as err:
-            raise SpaceError(f"{source}: malformed backbone model: {err}") from None
+        return build(cls, d, source, SpaceError, ignore=("kind",))  # type: ignore[no-any-return]
 
 
 def layer_labels(n: int) -> tuple[str, ...]:

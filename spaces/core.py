@@ -9,7 +9,6 @@ the emitters of :mod:`hwsim.emit`.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from hwsim.errors import HwnasError
+from hwsim.formats import Format
 from hwsim.workload import Network
 
 JSON_SPACE_FORMAT = "hwnas.space"
@@ -30,6 +30,19 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_.]+$")
 
 class SpaceError(HwnasError):
     """Bad search-space input (unknown op, wrong edge count, choice outside the space, bad TOML)."""
+
+
+SPACE_FORMAT = Format(JSON_SPACE_FORMAT, JSON_VERSION, "space", SpaceError)
+ARCH_FORMAT = Format(JSON_ARCH_FORMAT, JSON_VERSION, "arch", SpaceError)
+
+
+@dataclass(frozen=True)
+class _ArchDoc:
+    """The body of an ``hwnas.arch`` file (``string``: the arch in its space's string form)."""
+
+    space: str
+    arch: Mapping[str, str]
+    string: str = ""
 
 
 @dataclass(frozen=True)
@@ -301,28 +314,22 @@ class SearchSpace:
 
     # --- JSON --------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"format": JSON_SPACE_FORMAT, "version": JSON_VERSION, "name": self.name,
-                "description": self.description, "model": self.model.to_dict(),
+        return {**SPACE_FORMAT.envelope(), "name": self.name, "description": self.description,
+                "model": self.model.to_dict(),
                 "choices": [{"label": c.label, "candidates": list(c.candidates)} for c in self.choices],
                 "typical": list(self.typical) if self.typical is not None else None}
 
     def to_json(self, indent: int | None = 1) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return SPACE_FORMAT.dumps(self.to_dict(), indent=indent, newline=False)
 
     def arch_to_json(self, arch: Mapping[str, str]) -> str:
         a = self.validate(arch)
-        return json.dumps({"format": JSON_ARCH_FORMAT, "version": JSON_VERSION, "space": self.name,
-                           "arch": a.to_dict(), "string": self.format(a)})
+        return ARCH_FORMAT.dumps({"space": self.name, "arch": a.to_dict(), "string": self.format(a)}, indent=None,
+                                 newline=False)
 
     def arch_from_json(self, text: str, source: str = "arch") -> Arch:
+        doc = ARCH_FORMAT.build(_ArchDoc, ARCH_FORMAT.parse(text, source), source)
         try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpaceError(f"{source}: invalid JSON at line {e.lineno}: {e.msg}") from None
-        if not isinstance(d, dict) or d.get("format") != JSON_ARCH_FORMAT:
-            raise SpaceError(f"{source}: not an hwnas arch (field 'format' must be {JSON_ARCH_FORMAT!r})")
-        if d.get("version") != JSON_VERSION:
-            raise SpaceError(f"{source}: unsupported arch version {d.get('version')!r}")
-        if not isinstance(d.get("arch"), dict):
-            raise SpaceError(f"{source}: field 'arch' must be an object {{label: choice}}")
-        return self.validate(d["arch"])
+            return self.validate(doc.arch)
+        except SpaceError as e:
+            raise SpaceError(f"{source}: {e}") from None

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hwsim.emit import GraphEmitter
+from hwsim.formats import build
 from spaces.core import Arch, Choice, SearchSpace, SpaceError
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -195,10 +196,7 @@ class NB201Model:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> NB201Model:
-        try:
-            return cls(d["channels"], d["cells_per_stage"], d["input_size"], d["num_classes"])
-        except (KeyError, TypeError) as err:
-            raise SpaceError(f"{source}: malformed nb201 model: {err}") from None
+        return build(cls, d, source, SpaceError, ignore=("kind",))  # type: ignore[no-any-return]
 
 
 def _edge(e: GraphEmitter, x: str, op: str) -> str:

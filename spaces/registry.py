@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from hwsim.formats import parse_json, read_text, short_repr
 from spaces.backbone import BackboneModel
 from spaces.bbssp_families import bbssp_space
-from spaces.core import JSON_SPACE_FORMAT, JSON_VERSION, Choice, DashCodec, SearchSpace, SpaceError
+from spaces.core import SPACE_FORMAT, Choice, DashCodec, SearchSpace, SpaceError
 from spaces.fbnet import fbnet_space
 from spaces.nb201 import NB201Codec, NB201Model, nb201_space
 from spaces.proxyless import proxyless_space
@@ -47,42 +48,41 @@ def get_space(name: str) -> SearchSpace:
         raise SpaceError(f"unknown space {name!r}; expected one of {', '.join(SPACES)} or a .toml file") from None
 
 
+MODEL_KINDS: Mapping[str, tuple[Any, Callable[[], Any]]] = MappingProxyType({
+    BackboneModel.kind: (BackboneModel, DashCodec),
+    NB201Model.kind: (NB201Model, NB201Codec),
+})
+
+
+@dataclass(frozen=True)
+class _SpaceDoc:
+    """The body of an ``hwnas.space`` file (the model is read by its kind's ``from_dict``)."""
+
+    name: str
+    model: Mapping[str, Any]
+    choices: tuple[Choice, ...]
+    typical: tuple[str, ...] | None = None
+    description: str = ""
+
+
 def space_from_dict(d: Mapping[str, Any], source: str = "space") -> SearchSpace:
     """Inverse of :meth:`SearchSpace.to_dict`."""
-    if not isinstance(d, Mapping) or d.get("format") != JSON_SPACE_FORMAT:
-        raise SpaceError(f"{source}: not an hwnas space (field 'format' must be {JSON_SPACE_FORMAT!r})")
-    if d.get("version") != JSON_VERSION:
-        raise SpaceError(f"{source}: unsupported space version {d.get('version')!r}")
-    for key in ("name", "model", "choices"):
-        if key not in d:
-            raise SpaceError(f"{source}: missing field {key!r}")
-    md = d["model"]
-    kind = md.get("kind") if isinstance(md, Mapping) else None
-    model: Any
-    codec: Any
-    if kind == BackboneModel.kind:
-        model, codec = BackboneModel.from_dict(dict(md), source), DashCodec()
-    elif kind == NB201Model.kind:
-        model, codec = NB201Model.from_dict(dict(md), source), NB201Codec()
-    else:
-        raise SpaceError(f"{source}: unknown model kind {kind!r}; expected backbone or nb201")
+    doc = SPACE_FORMAT.build(_SpaceDoc, d, source)
+    kind = doc.model.get("kind")
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
+        raise SpaceError(f"{source}: unknown model kind {short_repr(kind)}; expected one of {', '.join(MODEL_KINDS)}")
+    model_cls, codec = MODEL_KINDS[kind]
+    model = model_cls.from_dict(doc.model, f"{source}: model")
     try:
-        choices = tuple(Choice(c["label"], tuple(c["candidates"])) for c in d["choices"])
-    except (KeyError, TypeError) as err:
-        raise SpaceError(f"{source}: malformed 'choices': {err}") from None
-    typical = d.get("typical")
-    return SearchSpace(d["name"], choices, model, typical=tuple(typical) if typical else None,
-                       description=d.get("description", ""), codec=codec)
+        return SearchSpace(doc.name, doc.choices, model, typical=doc.typical or None, description=doc.description,
+                           codec=codec())
+    except SpaceError as e:
+        raise SpaceError(f"{source}: {e}") from None
 
 
 def space_from_json(text: str, source: str = "space") -> SearchSpace:
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SpaceError(f"{source}: invalid JSON at line {e.lineno}: {e.msg}") from None
-    return space_from_dict(d, source)
+    return space_from_dict(parse_json(text, source, SpaceError), source)
 
 
 def load_space_json(path: str | Path) -> SearchSpace:
-    p = Path(path)
-    return space_from_json(p.read_text(), str(p))
+    return space_from_json(read_text(path, SpaceError), str(path))

@@ -28,13 +28,13 @@ Example (every key is checked; unknown keys are errors)::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from hwsim.formats import build, load_toml
 from spaces.backbone import BackboneModel, Head, LayerSpec, Stem
 from spaces.bbssp_families import bbssp_backbone
 from spaces.core import Choice, SearchSpace, SpaceError
@@ -50,85 +50,96 @@ BACKBONES: Mapping[str, Callable[[], BackboneModel]] = MappingProxyType({
     "proxyless": lambda: proxyless_space().model,  # type: ignore[return-value,attr-defined]
 })
 
-_TOP = {"name", "description", "backbone", "blocks", "typical", "input_size", "num_classes", "stem", "layers", "head"}
-_STEM = {"out_channels", "kernel", "stride", "act"}
-_LAYER = {"in_channels", "out_channels", "stride", "candidates"}
-_HEAD = {"conv_channels", "act"}
+@dataclass(frozen=True)
+class _StemDoc:
+    out_channels: int
+    kernel: int = 3
+    stride: int = 1
+    act: str = "relu"
 
 
-def _keys(src: str, where: str, table: Any, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise SpaceError(f"{src}: {where} must be a table, got {type(table).__name__}")
-    for k in table:
-        if k not in allowed:
-            raise SpaceError(f"{src}: unknown field {where + '.' if where != 'top level' else ''}{k!r}; "
-                             f"expected one of {', '.join(sorted(allowed))}")
-    return table
+@dataclass(frozen=True)
+class _LayerDoc:
+    out_channels: int
+    in_channels: int | None = None
+    stride: int = 1
+    candidates: tuple[str, ...] | None = None
 
 
-def _int(src: str, field: str, v: Any, minimum: int = 1) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise SpaceError(f"{src}: {field} must be an integer >= {minimum}, got {v!r}")
-    return v
+@dataclass(frozen=True)
+class _HeadDoc:
+    conv_channels: int = 0
+    act: str = "relu"
 
 
-def _blocks(src: str, field: str, v: Any) -> tuple[str, ...]:
-    if not isinstance(v, list) or not v or not all(isinstance(b, str) for b in v):
-        raise SpaceError(f"{src}: {field} must be a non-empty list of block names, got {v!r}")
+@dataclass(frozen=True)
+class _UserSpaceDoc:
+    """A user space file (see the module docstring); types are checked here, meaning below."""
+
+    name: str
+    description: str = ""
+    backbone: str | None = None
+    blocks: tuple[str, ...] | None = None
+    typical: str | None = None
+    input_size: int | None = None
+    num_classes: int | None = None
+    stem: _StemDoc | None = None
+    layers: tuple[_LayerDoc, ...] | None = None
+    head: _HeadDoc | None = None
+
+
+def _blocks(src: str, field: str, v: tuple[str, ...]) -> tuple[str, ...]:
+    if not v:
+        raise SpaceError(f"{src}: {field} must be a non-empty list of block names, got []")
     for b in v:
         if b not in BLOCKS:
             raise SpaceError(f"{src}: {field} names unknown block {b!r}")
-    return tuple(v)
+    return v
 
 
 def space_from_toml_dict(d: dict[str, Any], src: str = "space.toml") -> SearchSpace:
     """Build a user space from parsed TOML; every error names ``src`` and the field."""
-    _keys(src, "top level", d, _TOP)
-    name = d.get("name")
-    if not isinstance(name, str) or not name:
-        raise SpaceError(f"{src}: field 'name' must be a non-empty string, got {name!r}")
-    default_blocks = _blocks(src, "blocks", d["blocks"]) if "blocks" in d else None
+    doc = build(_UserSpaceDoc, d, src, SpaceError)
+    if not doc.name:
+        raise SpaceError(f"{src}: field 'name' must be a non-empty string, got ''")
+    default_blocks = _blocks(src, "blocks", doc.blocks) if doc.blocks is not None else None
     layer_cands: list[tuple[str, ...] | None] = []
-    if "backbone" in d:
+    if doc.backbone is not None:
         if any(k in d for k in ("stem", "layers", "head")):
             raise SpaceError(f"{src}: give either 'backbone' or [stem]/[[layers]]/[head], not both")
-        bb = d["backbone"]
-        if bb not in BACKBONES:
-            raise SpaceError(f"{src}: unknown backbone {bb!r}; expected one of {', '.join(BACKBONES)}")
-        model = BACKBONES[bb]()
+        if doc.backbone not in BACKBONES:
+            raise SpaceError(f"{src}: unknown backbone {doc.backbone!r}; expected one of {', '.join(BACKBONES)}")
+        model = BACKBONES[doc.backbone]()
         layer_cands = [None] * len(model.layers)
     else:
-        for k in ("stem", "layers"):
-            if k not in d:
-                raise SpaceError(f"{src}: missing field {k!r} (or give 'backbone')")
-        st = _keys(src, "stem", d["stem"], _STEM)
-        if "out_channels" not in st:
-            raise SpaceError(f"{src}: missing field stem.out_channels")
-        stem = Stem(_int(src, "stem.out_channels", st["out_channels"]), _int(src, "stem.kernel", st.get("kernel", 3)),
-                    _int(src, "stem.stride", st.get("stride", 1)), st.get("act", "relu"))
-        if not isinstance(d["layers"], list) or not d["layers"]:
+        if doc.stem is None or doc.layers is None:
+            raise SpaceError(f"{src}: missing field {'stem' if doc.stem is None else 'layers'!r} (or give 'backbone')")
+        if not doc.layers:
             raise SpaceError(f"{src}: 'layers' must be a non-empty array of tables ([[layers]])")
-        layers = []
-        prev = stem.out_channels
-        for i, lt in enumerate(d["layers"]):
-            where = f"layers[{i}]"
-            lt = _keys(src, where, lt, _LAYER)
-            if "out_channels" not in lt:
-                raise SpaceError(f"{src}: missing field {where}.out_channels")
-            out = _int(src, f"{where}.out_channels", lt["out_channels"])
-            if "in_channels" in lt and _int(src, f"{where}.in_channels", lt["in_channels"]) != prev:
-                raise SpaceError(f"{src}: {where}.in_channels = {lt['in_channels']} does not match the "
-                                 f"{'stem' if i == 0 else f'layers[{i - 1}]'} out_channels = {prev}")
-            layers.append(LayerSpec(out, _int(src, f"{where}.stride", lt.get("stride", 1))))
-            layer_cands.append(_blocks(src, f"{where}.candidates", lt["candidates"]) if "candidates" in lt else None)
-            prev = out
-        hd = _keys(src, "head", d.get("head", {}), _HEAD)
-        head = Head(_int(src, "head.conv_channels", hd.get("conv_channels", 0), 0), hd.get("act", "relu"))
-        model = BackboneModel(stem, tuple(layers), head, input_size=224, num_classes=1000)
-    if "input_size" in d:
-        model = replace(model, input_size=_int(src, "input_size", d["input_size"]))
-    if "num_classes" in d:
-        model = replace(model, num_classes=_int(src, "num_classes", d["num_classes"]))
+        head_doc = doc.head or _HeadDoc()
+        try:
+            stem = Stem(doc.stem.out_channels, doc.stem.kernel, doc.stem.stride, doc.stem.act)
+            layers = []
+            prev = stem.out_channels
+            for i, lt in enumerate(doc.layers):
+                if lt.in_channels is not None and lt.in_channels != prev:
+                    raise SpaceError(f"layers[{i}].in_channels = {lt.in_channels} does not match the "
+                                     f"{'stem' if i == 0 else f'layers[{i - 1}]'} out_channels = {prev}")
+                layers.append(LayerSpec(lt.out_channels, lt.stride))
+                layer_cands.append(_blocks(src, f"layers[{i}].candidates", lt.candidates)
+                                   if lt.candidates is not None else None)
+                prev = lt.out_channels
+            model = BackboneModel(stem, tuple(layers), Head(head_doc.conv_channels, head_doc.act), input_size=224,
+                                  num_classes=1000)
+        except SpaceError as err:
+            raise SpaceError(f"{src}: {err}") from None
+    try:
+        if doc.input_size is not None:
+            model = replace(model, input_size=doc.input_size)
+        if doc.num_classes is not None:
+            model = replace(model, num_classes=doc.num_classes)
+    except SpaceError as err:
+        raise SpaceError(f"{src}: {err}") from None
     choices = []
     for i, cands in enumerate(layer_cands):
         cands = cands or default_blocks
@@ -136,23 +147,18 @@ def space_from_toml_dict(d: dict[str, Any], src: str = "space.toml") -> SearchSp
             raise SpaceError(f"{src}: layers[{i}] has no candidates (set 'blocks' or layers[{i}].candidates)")
         choices.append(Choice(f"layer{i}", cands))
     typical = None
-    if "typical" in d:
-        t = d["typical"]
+    if doc.typical is not None:
+        t = doc.typical
         for i, c in enumerate(choices):
             if t not in c.candidates:
                 raise SpaceError(f"{src}: typical block {t!r} is not a candidate of layers[{i}]")
         typical = (t,) * len(choices)
     try:
-        return SearchSpace(name, tuple(choices), model, typical=typical, description=str(d.get("description", "")))
+        return SearchSpace(doc.name, tuple(choices), model, typical=typical, description=doc.description)
     except SpaceError as err:
         raise SpaceError(f"{src}: {err}") from None
 
 
 def load_space_toml(path: str | Path) -> SearchSpace:
     """Read a user space from a TOML file (see the module docstring for the schema)."""
-    p = Path(path)
-    try:
-        d = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SpaceError(f"{p}: invalid TOML: {err}") from None
-    return space_from_toml_dict(d, str(p))
+    return space_from_toml_dict(load_toml(path, SpaceError), str(path))

@@ -17,7 +17,6 @@ regeneration after an intended model change gives a readable diff::
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 from hwsim.devices import AcceleratorDevice, DeviceError, get_device, list_presets
 from hwsim.errors import HwnasError
 from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format, to_data
 from hwsim.progress import ProgressFactory, null_progress
 from hwsim.workload import Network
 from hwsim.zoo import get_model, list_models
@@ -37,9 +37,52 @@ log = logging.getLogger(__name__)
 SUITE_FORMAT = "hwnas-latency-suite"
 SUITE_VERSION = 1
 
-_ENTRY_FIELDS = ("latency_ms", "device_ms", "kernel_sum_ms", "overlap_saved_ms", "host_overhead_ms",
-                 "kernel_count", "energy_mj", "clock_mhz", "compute_cycles", "kernels")
-_KERNEL_FIELDS = ("name", "layers", "unit", "latency_ms", "compute_cycles", "on_cpu")
+SUITE = Format(SUITE_FORMAT, SUITE_VERSION, "latency suite", HwnasError)
+
+
+@dataclass(frozen=True)
+class _KernelRow:
+    """One kernel of a suite entry (file schema; ``compute_cycles`` None for kernels run on the host CPU)."""
+
+    name: str
+    layers: tuple[str, ...]
+    unit: str
+    latency_ms: float
+    compute_cycles: float | None
+    on_cpu: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """The suite entry of one (model, device) pair (file schema)."""
+
+    latency_ms: float
+    device_ms: float
+    kernel_sum_ms: float
+    overlap_saved_ms: float
+    host_overhead_ms: float
+    kernel_count: int
+    energy_mj: float | None
+    clock_mhz: float
+    compute_cycles: float
+    kernels: tuple[_KernelRow, ...]
+
+
+@dataclass(frozen=True)
+class _Excluded:
+    model: str
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _SuiteDoc:
+    """The body of a ``hwnas-latency-suite`` file."""
+
+    models: tuple[str, ...]
+    devices: tuple[str, ...]
+    results: Mapping[str, Mapping[str, _Entry]]
+    excluded: tuple[_Excluded, ...]
 
 
 @dataclass(frozen=True)
@@ -77,12 +120,10 @@ def _entry(device: AcceleratorDevice, net: Network) -> dict[str, Any]:
         cycles = None if kernel.on_cpu else float(device.cost_model.kernel_cost(kernel).compute_cycles)
         if cycles is not None:
             total_cycles += cycles
-        rows.append({"name": row.name, "layers": list(row.layers), "unit": row.unit,
-                     "latency_ms": row.latency_ms, "compute_cycles": cycles, "on_cpu": row.on_cpu})
-    return {"latency_ms": run.latency_ms, "device_ms": run.device_ms, "kernel_sum_ms": run.kernel_sum_ms,
-            "overlap_saved_ms": run.overlap_saved_ms, "host_overhead_ms": run.host_overhead_ms,
-            "kernel_count": run.kernel_count, "energy_mj": run.energy_mj,
-            "clock_mhz": float(device.cost_model.clock_mhz), "compute_cycles": total_cycles, "kernels": rows}
+        rows.append(_KernelRow(row.name, tuple(row.layers), row.unit, row.latency_ms, cycles, row.on_cpu))
+    entry = _Entry(run.latency_ms, run.device_ms, run.kernel_sum_ms, run.overlap_saved_ms, run.host_overhead_ms,
+                   run.kernel_count, run.energy_mj, float(device.cost_model.clock_mhz), total_cycles, tuple(rows))
+    return to_data(entry)  # type: ignore[no-any-return]
 
 
 def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] | None = None,
@@ -113,13 +154,12 @@ def generate_suite(models: Sequence[str] | None = None, devices: Sequence[str] |
                 bar.update(1)
     finally:
         bar.close()
-    return {"format": SUITE_FORMAT, "version": SUITE_VERSION, "models": list(models), "devices": list(devices),
-            "results": results, "excluded": excluded}
+    return SUITE.wrap({"models": list(models), "devices": list(devices), "results": results, "excluded": excluded})
 
 
 def dumps_suite(suite: Mapping[str, Any]) -> str:
     """The suite as JSON text: sorted keys, indent 1, exact float reprs, trailing newline."""
-    return json.dumps(suite, sort_keys=True, indent=1, allow_nan=False) + "\n"
+    return SUITE.dumps(suite, sort_keys=True, indent=1, allow_nan=False)
 
 
 def write_suite(path: str | Path, suite: Mapping[str, Any]) -> None:
@@ -127,57 +167,11 @@ def write_suite(path: str | Path, suite: Mapping[str, Any]) -> None:
     atomic_write_text(path, dumps_suite(suite))
 
 
-def _fail(path: Path, msg: str) -> HwnasError:
-    return HwnasError(f"{path}: {msg}")
-
-
 def load_suite(path: str | Path) -> dict[str, Any]:
-    """Read and validate a golden suite file; :class:`HwnasError` (one line) when it is not one."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _fail(path, "golden file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise _fail(path, f"cannot read golden file ({type(e).__name__})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise _fail(path, f"line {e.lineno}: invalid JSON ({e.msg})") from None
-    except RecursionError:
-        raise _fail(path, "invalid JSON (nested too deeply)") from None
-    if not isinstance(data, dict):
-        raise _fail(path, f"expected a JSON object, got {type(data).__name__}")
-    if data.get("format") != SUITE_FORMAT:
-        raise _fail(path, f"field 'format' must be {SUITE_FORMAT!r}, got {data.get('format')!r}")
-    if data.get("version") != SUITE_VERSION:
-        raise _fail(path, f"field 'version' must be {SUITE_VERSION}, got {data.get('version')!r}")
-    for key in ("models", "devices"):
-        v = data.get(key)
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise _fail(path, f"field {key!r} must be a list of names, got {v!r}")
-    results = data.get("results")
-    if not isinstance(results, dict):
-        raise _fail(path, "field 'results' must be an object")
-    for model, per_dev in results.items():
-        if not isinstance(per_dev, dict):
-            raise _fail(path, f"results.{model} must be an object")
-        for dev, entry in per_dev.items():
-            where = f"results.{model}.{dev}"
-            if not isinstance(entry, dict):
-                raise _fail(path, f"{where} must be an object")
-            missing = [f for f in _ENTRY_FIELDS if f not in entry]
-            if missing:
-                raise _fail(path, f"{where}: missing field {missing[0]!r}")
-            if not isinstance(entry["kernels"], list) or not all(
-                    isinstance(k, dict) and all(f in k for f in _KERNEL_FIELDS) for k in entry["kernels"]):
-                raise _fail(path, f"{where}.kernels must be a list of kernel objects with {', '.join(_KERNEL_FIELDS)}")
-    excluded = data.get("excluded")
-    if not isinstance(excluded, list) or not all(
-            isinstance(x, dict) and all(isinstance(x.get(k), str) for k in ("model", "device", "reason"))
-            for x in excluded):
-        raise _fail(path, "field 'excluded' must be a list of {model, device, reason} objects")
-    return data
+    """Read and validate a golden suite file (the parsed JSON); :class:`HwnasError` (one line) when it is not one."""
+    data = SUITE.load(path)
+    SUITE.build(_SuiteDoc, data, str(path))
+    return dict(data)
 
 
 def restrict_suite(suite: Mapping[str, Any], models: Sequence[str], devices: Sequence[str]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ Schema (``format: hwnas-bench-result``, version 1)::
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.errors import HwnasError
-from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format
 
 RESULT_FORMAT = "hwnas-bench-result"
 RESULT_VERSION = 1
+RESULT = Format(RESULT_FORMAT, RESULT_VERSION, "benchmark result", HwnasError)
 
 _OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le, ">": operator.gt,
                                                    "<": operator.lt, "==": operator.eq}
@@ -63,15 +63,35 @@ class Headline:
         return {"metric": self.metric, "value": v, "unit": self.unit, "target": self.target_text, "met": self.met}
 
 
+@dataclass(frozen=True)
+class _HeadlineRow:
+    """A headline row as the result file holds it (see :meth:`Headline.to_dict`)."""
+
+    metric: str
+    value: float | None
+    unit: str
+    target: str | None
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class _ResultDoc:
+    """The body of a ``hwnas-bench-result`` file."""
+
+    benchmark: str
+    headline: tuple[_HeadlineRow, ...]
+    figures: tuple[str, ...]
+    results: Mapping[str, Any]
+
+
 def write_result(out_dir: str | Path, name: str, headline: Sequence[Headline], results: Mapping[str, Any],
                  figures: Sequence[str | Path] = ()) -> Path:
     """Write ``out_dir/<name>.json`` atomically (non-finite floats become null); returns its path."""
     out = Path(out_dir)
-    doc = {"format": RESULT_FORMAT, "version": RESULT_VERSION, "benchmark": name,
-           "headline": [h.to_dict() for h in headline], "figures": [Path(f).name for f in figures],
+    doc = {"benchmark": name, "headline": [h.to_dict() for h in headline], "figures": [Path(f).name for f in figures],
            "results": _plain(results)}
     path = out / f"{name}.json"
-    atomic_write_text(path, json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    RESULT.write(path, doc, indent=1, allow_nan=False)
     return path
 
 
@@ -89,18 +109,9 @@ def work_dir(explicit: str | Path | None, out: Path | None, name: str, tmp_prefi
 
 def load_result(path: str | Path) -> dict[str, Any]:
     """Read a result file; :class:`HwnasError` (one line) when it is not one."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HwnasError(f"{path}: result file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise HwnasError(f"{path}: not a benchmark result ({type(e).__name__})") from None
-    if not isinstance(doc, dict) or doc.get("format") != RESULT_FORMAT:
-        raise HwnasError(f"{path}: field 'format' must be {RESULT_FORMAT!r}")
-    if not isinstance(doc.get("headline"), list) or not isinstance(doc.get("figures"), list):
-        raise HwnasError(f"{path}: fields 'headline' and 'figures' must be lists")
-    return doc
+    doc = RESULT.load(path)
+    RESULT.build(_ResultDoc, doc, str(path))
+    return dict(doc)
 
 
 def _plain(v: Any) -> Any:

@@ -14,18 +14,32 @@ Unknown tables or keys, and values of the wrong type, are errors naming the file
 from __future__ import annotations
 
 import dataclasses
-import math
-import tomllib
-import types
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hwsim.devices.base import AcceleratorDevice, DeviceError, Mechanisms
+from hwsim.formats import build, load_toml, to_data
 
-_TABLES = ("device", "hardware", "mechanisms", "provenance")
-_DEVICE_KEYS = ("name", "kind", "description", "base")
+
+@dataclasses.dataclass(frozen=True)
+class _DeviceTable:
+    """The [device] table; a key left out is None (``name`` and ``kind`` may come from the base preset)."""
+
+    name: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    base: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _DeviceFile:
+    """The tables of a device file."""
+
+    device: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    hardware: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    mechanisms: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    provenance: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def device_kinds() -> dict[str, type]:
@@ -40,80 +54,19 @@ def device_kinds() -> dict[str, type]:
             "systolic": SystolicDeviceConfig}
 
 
-def _convert(value: Any, tp: Any, where: str, key: str) -> Any:
-    """Check/convert one TOML value against a field type; raise naming ``where``, ``key`` and the value."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        errors = []
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return _convert(value, a, where, key)
-            except DeviceError as e:
-                errors.append(str(e))
-        raise DeviceError(errors[0] if errors else f"{where}: key {key!r} has unsupported value {value!r}")
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value):
-                raise DeviceError(f"{where}: key {key!r} must be finite, got {value!r}")
-            return float(value)
-    elif tp is str:
-        if isinstance(value, str):
-            return value
-    elif origin is tuple:
-        (elem, *_rest) = typing.get_args(tp)
-        if isinstance(value, list):
-            return tuple(_convert(v, elem, where, key) for v in value)
-    else:
-        raise DeviceError(f"{where}: key {key!r} cannot be set from TOML")
-    name = getattr(tp, "__name__", str(tp))
-    raise DeviceError(f"{where}: key {key!r} must be {name}, got {value!r}")
-
-
 def build_config(cls: type, table: Mapping[str, Any], where: str, provenance: Mapping[str, str] | None = None) -> Any:
-    """Instantiate the frozen dataclass ``cls`` from a TOML table, strictly."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "provenance"}
-    kwargs: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise DeviceError(f"{where}: unknown key {key!r} (value {value!r}); expected one of "
-                              f"{', '.join(sorted(fields))}")
-        kwargs[key] = _convert(value, hints[key], where, key)
-    if provenance is not None and "provenance" in {f.name for f in dataclasses.fields(cls)}:
-        kwargs["provenance"] = dict(provenance)
-    try:
-        return cls(**kwargs)
-    except DeviceError as e:
-        raise DeviceError(f"{where}: {e}") from None
+    """Instantiate the frozen dataclass ``cls`` from a TOML table, strictly (:func:`hwsim.formats.build`)."""
+    has_prov = "provenance" in {f.name for f in dataclasses.fields(cls)}
+    fixed = {"provenance": dict(provenance)} if provenance is not None and has_prov else {}
+    return build(cls, table, where, DeviceError, word="key", exclude=("provenance",), fixed=fixed)
 
 
 def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDevice:
     """Build a device from parsed TOML ``tables``; ``source`` (a file name) prefixes every error."""
-    for key, value in tables.items():
-        if key not in _TABLES:
-            raise DeviceError(f"{source}: unknown table or key {key!r} (value {value!r}); expected tables "
-                              f"{', '.join(_TABLES)}")
-        if not isinstance(value, Mapping):
-            raise DeviceError(f"{source}: {key!r} must be a table, got {value!r}")
-    dev = dict(tables.get("device", {}))
-    for key, value in dev.items():
-        if key not in _DEVICE_KEYS:
-            raise DeviceError(f"{source}: [device] unknown key {key!r} (value {value!r}); expected one of "
-                              f"{', '.join(_DEVICE_KEYS)}")
-        if not isinstance(value, str):
-            raise DeviceError(f"{source}: [device] key {key!r} must be a string, got {value!r}")
-    hardware = dict(tables.get("hardware", {}))
-    mechanisms = dict(tables.get("mechanisms", {}))
-    provenance = dict(tables.get("provenance", {}))
+    doc = build(_DeviceFile, tables, source, DeviceError, word="table")
+    dev_table = build(_DeviceTable, doc.device, f"{source}: [device]", DeviceError, word="key")
+    dev = {k: v for k, v in to_data(dev_table).items() if v is not None}
+    hardware, mechanisms, provenance = dict(doc.hardware), dict(doc.mechanisms), dict(doc.provenance)
     if "base" in dev:
         from hwsim.devices.registry import preset_tables
 
@@ -138,8 +91,6 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
         if key not in hw_fields:
             raise DeviceError(f"{source}: [provenance] unknown key {key!r} (value {value!r}); it must name a "
                               f"[hardware] or [mechanisms] field")
-        if not isinstance(value, str):
-            raise DeviceError(f"{source}: [provenance] key {key!r} must be a string, got {value!r}")
     config = build_config(cls, hardware, f"{source}: [hardware]", provenance)
     mech = build_config(Mechanisms, mechanisms, f"{source}: [mechanisms]")
     bytes_per_element = getattr(config, "bytes_per_element", 1)
@@ -148,14 +99,7 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file; syntax errors name the file and position."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as e:
-        raise DeviceError(f"{p}: invalid TOML: {e}") from None
-    except UnicodeDecodeError as e:
-        raise DeviceError(f"{p}: not a UTF-8 TOML file (byte {e.start})") from None
+    return load_toml(path, DeviceError)
 
 
 def load_device_file(path: str | Path) -> AcceleratorDevice:

@@ -42,14 +42,13 @@ class SearchTarget:
 
 def target_from_profile(profile_dir: str | Path, full: bool = False, device: str | None = None) -> SearchTarget:
     """The tuned (or, with ``full``, the winner's full) space of a profile directory and its LUT."""
-    from nas.profiling import ProfilingError, load_lut
+    from nas.profiling import ProfilingError, load_lut, load_summary
     from spaces.registry import space_from_dict
 
     d = Path(profile_dir)
-    try:
-        summary = json.loads((d / "summary.json").read_text())
-    except FileNotFoundError:
-        raise ProfilingError(f"{d}: no summary.json; run hwnas profile-space --out {d} first") from None
+    if not (d / "summary.json").is_file():
+        raise ProfilingError(f"{d}: no summary.json; run hwnas profile-space --out {d} first")
+    summary = load_summary(d / "summary.json")
     space = space_from_dict(summary["winner_space" if full else "tuned_space"], str(d / "summary.json"))
     lut = load_lut(d / "lut.json", space)
     return SearchTarget(space, lut, device or summary["device"])

@@ -98,7 +98,7 @@ def test_bad_json(tmp_path: Path) -> None:
     with pytest.raises(MeasurementError, match=r"m.json: measurements\[0\]: field 'latency_ms'"):
         load_measurements(p)
     p = write(tmp_path, '{"format": "hwnas.measurements",\n "version": 1,, }', "m.json")
-    with pytest.raises(MeasurementError, match=r"m.json:2: invalid JSON"):
+    with pytest.raises(MeasurementError, match=r"m.json: invalid JSON at line 2"):
         load_measurements(p)
 
 

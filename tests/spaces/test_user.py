@@ -76,7 +76,7 @@ def test_builtin_backbone_with_mixed_blocks(tmp_path: Path) -> None:
      r"layers\[1\].in_channels = 16 does not match the layers\[0\] out_channels = 24"),
     (CUSTOM.replace('"vgg5"', '"vgg99"'), "blocks names unknown block 'vgg99'"),
     (CUSTOM.replace('"skip"]', '"bogus"]'), r"layers\[1\].candidates names unknown block 'bogus'"),
-    (CUSTOM.replace("stride = 2", "strides = 2"), r"unknown field layers\[0\].'strides'"),
+    (CUSTOM.replace("stride = 2", "strides = 2"), r"layers\[0\]: unknown field 'strides'"),
     (CUSTOM.replace("num_classes", "classes"), "unknown field 'classes'"),
     (CUSTOM.replace('typical = "res0"', 'typical = "vgg5"'), r"typical block 'vgg5' is not a candidate of layers\[1\]"),
     (CUSTOM.replace("out_channels = 16", "out_channels = 15").replace("in_channels = 16\n", ""),

@@ -71,8 +71,8 @@ overlap_weight_load = false
 @pytest.mark.parametrize("body,match", [
     ('[device]\nname="x"\nkind="dpu"\n[hardware]\nclok_mhz = 300', r"dev\.toml: \[hardware\]: unknown key 'clok_mhz' \(value 300\)"),
     ('[device]\nname="x"\nkind="dpu"\n[mechanisms]\nfusion = true', r"dev\.toml: \[mechanisms\]: unknown key 'fusion' \(value True\)"),
-    ('[device]\nname="x"\nkind="dpu"\ncolour="red"', r"dev\.toml: \[device\] unknown key 'colour' \(value 'red'\)"),
-    ('[device]\nname="x"\nkind="dpu"\n[extra]\na=1', r"dev\.toml: unknown table or key 'extra'"),
+    ('[device]\nname="x"\nkind="dpu"\ncolour="red"', r"dev\.toml: \[device\]: unknown key 'colour' \(value 'red'\)"),
+    ('[device]\nname="x"\nkind="dpu"\n[extra]\na=1', r"dev\.toml: unknown table 'extra'"),
     ('[device]\nname="x"\nkind="tpu"', r"dev\.toml: \[device\] kind 'tpu' is unknown"),
     ('[device]\nkind="dpu"', r"dev\.toml: \[device\] is missing the key 'name'"),
     ('[device]\nname="x"\nkind="dpu"\n[hardware]\nclock_mhz = -281.0', r"dev\.toml: \[hardware\]: dpu\.clock_mhz must be positive, got -281\.0"),
