@@ -44,14 +44,9 @@ class _DeviceFile:
 
 def device_kinds() -> dict[str, type]:
     """Template kind -> config dataclass (built on each call; nothing registers itself at import)."""
-    from hwsim.devices.dpu import DpuConfig
-    from hwsim.devices.eyeriss import EyerissConfig
-    from hwsim.devices.nvdla import NvdlaConfig
-    from hwsim.devices.roofline import RooflineConfig
-    from hwsim.devices.systolic_device import SystolicDeviceConfig
+    from hwsim.devices.params import template_classes
 
-    return {"dpu": DpuConfig, "eyeriss": EyerissConfig, "nvdla": NvdlaConfig, "roofline": RooflineConfig,
-            "systolic": SystolicDeviceConfig}
+    return template_classes()
 
 
 def build_config(cls: type, table: Mapping[str, Any], where: str, provenance: Mapping[str, str] | None = None) -> Any:

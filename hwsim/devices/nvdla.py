@@ -13,10 +13,13 @@ The CBUF is split evenly between data and weights for the re-read model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
+from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, _check_number, buffered_traffic, ceil_div
+from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.params import non_negative, positive
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
 from hwsim.workload import (
     Activation,
     Concat,
@@ -33,32 +36,23 @@ from hwsim.workload import (
 
 
 @dataclass(frozen=True)
-class NvdlaConfig:
+class NvdlaConfig(TemplateConfig):
     """NVDLA-style engine: ``atomic_c`` x ``atomic_k`` MACs per cycle at ``clock_mhz``; ``cbuf_kib`` conv
     buffer; ``sdp_elements_per_cycle`` / ``pdp_elements_per_cycle`` post-processing rates; DRAM
     ``bandwidth_gbps``; optional energy per MAC and per DRAM byte (pJ)."""
 
-    atomic_c: int = 64
-    atomic_k: int = 32
-    clock_mhz: float = 1000.0
-    cbuf_kib: float = 512.0
-    sdp_elements_per_cycle: int = 16
-    pdp_elements_per_cycle: int = 8
-    bandwidth_gbps: float = 25.6
-    bytes_per_element: int = 1
-    pj_per_mac: float | None = None
-    pj_per_dram_byte: float | None = None
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "nvdla"
 
-    def __post_init__(self) -> None:
-        for name in ("atomic_c", "atomic_k", "sdp_elements_per_cycle", "pdp_elements_per_cycle",
-                     "bytes_per_element"):
-            _check_number("nvdla", name, getattr(self, name), positive=True, integer=True)
-        for name in ("clock_mhz", "cbuf_kib", "bandwidth_gbps"):
-            _check_number("nvdla", name, getattr(self, name), positive=True)
-        for name in ("pj_per_mac", "pj_per_dram_byte"):
-            if getattr(self, name) is not None:
-                _check_number("nvdla", name, getattr(self, name))
+    atomic_c: int = positive(64, int, "channels", doc="input channels per atomic operation")
+    atomic_k: int = positive(32, int, "kernels", doc="output kernels per atomic operation")
+    clock_mhz: float = positive(1000.0, float, "MHz", doc="engine clock")
+    cbuf_kib: float = positive(512.0, float, "KiB", doc="convolution buffer (half data, half weights)")
+    sdp_elements_per_cycle: int = positive(16, int, "elements/cycle", doc="single-point processor rate")
+    pdp_elements_per_cycle: int = positive(8, int, "elements/cycle", doc="planar processor rate")
+    bandwidth_gbps: float = positive(25.6, float, "GB/s", doc="DRAM bandwidth")
+    bytes_per_element: int = positive(1, int, "bytes", doc="data word width")
+    pj_per_mac: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per MAC")
+    pj_per_dram_byte: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per DRAM byte")
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -66,45 +60,82 @@ class NvdlaConfig:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        return self.bandwidth_gbps * 1e3 / self.clock_mhz
-
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
+        return gbps_to_bytes_per_cycle(self.bandwidth_gbps, self.clock_mhz)
 
     def unsupported(self, layer: Layer) -> str | None:
-        if isinstance(layer, MatMul):
-            return "NVDLA has no activation-by-activation matrix multiply"
-        if isinstance(layer, Activation) and layer.op in ("softmax", "gelu"):
-            return f"activation {layer.op!r} has no SDP lookup-table mode in this model"
-        return None
+        return _unsupported(layer)
 
     def can_fuse_activation(self, op: str) -> bool:
-        return op not in ("softmax", "gelu")
-
-    def can_fuse_into_conv(self, layer: Layer) -> bool:
-        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+        return op not in _NO_SDP_ACTIVATIONS
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return nvdla_kernel_cost(self, kernel)
 
 
+#: Activations the SDP has no mode for in this model.
+_NO_SDP_ACTIVATIONS = ("softmax", "gelu")
+
+
+@functools.singledispatch
+def _unsupported(layer: Layer) -> str | None:
+    """Why NVDLA cannot run ``layer``, one rule per layer kind (default: it can)."""
+    return None
+
+
+@_unsupported.register
+def _(layer: MatMul) -> str | None:
+    return "NVDLA has no activation-by-activation matrix multiply"
+
+
+@_unsupported.register
+def _(layer: Activation) -> str | None:
+    if layer.op in _NO_SDP_ACTIVATIONS:
+        return f"activation {layer.op!r} has no SDP lookup-table mode in this model"
+    return None
+
+
 def _cycles(cfg: NvdlaConfig, layer: Layer) -> tuple[float, str]:
-    ac, ak = cfg.atomic_c, cfg.atomic_k
-    if isinstance(layer, Conv2d):
-        g = layer.groups
-        cin, cout = layer.in_channels // g, layer.out_channels // g
-        c = g * layer.out_h * layer.out_w * layer.kernel_h * layer.kernel_w * ceil_div(cin, ac) * ceil_div(cout, ak)
-        return float(c), "cmac"
-    if isinstance(layer, Linear):
-        return float(layer.m * ceil_div(layer.k, ac) * ceil_div(layer.n, ak)), "cmac"
-    if isinstance(layer, (Pool2d, GlobalPool)):
-        return layer.ops / cfg.pdp_elements_per_cycle, "pdp"
-    if isinstance(layer, (Elementwise, Activation, Norm)):
-        return layer.output_elements * max(1, len(layer.input_shapes)) / cfg.sdp_elements_per_cycle, "sdp"
-    if isinstance(layer, (Concat, Reshape)):
-        return 0.0, "bdma"
+    """(cycles, unit) of ``layer`` alone."""
+    return _layer_cycles(layer, cfg)
+
+
+@functools.singledispatch
+def _layer_cycles(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    """(cycles, unit) of ``layer`` alone, one rule per layer kind."""
     raise DeviceError(f"layer {layer.name!r}: the NVDLA model has no cost for kind {layer.kind!r}")
+
+
+@_layer_cycles.register
+def _(layer: Conv2d, cfg: NvdlaConfig) -> tuple[float, str]:
+    ac, ak = cfg.atomic_c, cfg.atomic_k
+    g = layer.groups
+    cin, cout = layer.in_channels // g, layer.out_channels // g
+    c = g * layer.out_h * layer.out_w * layer.kernel_h * layer.kernel_w * ceil_div(cin, ac) * ceil_div(cout, ak)
+    return float(c), "cmac"
+
+
+@_layer_cycles.register
+def _(layer: Linear, cfg: NvdlaConfig) -> tuple[float, str]:
+    return float(layer.m * ceil_div(layer.k, cfg.atomic_c) * ceil_div(layer.n, cfg.atomic_k)), "cmac"
+
+
+@_layer_cycles.register(Pool2d)
+@_layer_cycles.register(GlobalPool)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return layer.ops / cfg.pdp_elements_per_cycle, "pdp"
+
+
+@_layer_cycles.register(Elementwise)
+@_layer_cycles.register(Activation)
+@_layer_cycles.register(Norm)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return layer.output_elements * max(1, len(layer.input_shapes)) / cfg.sdp_elements_per_cycle, "sdp"
+
+
+@_layer_cycles.register(Concat)
+@_layer_cycles.register(Reshape)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return 0.0, "bdma"
 
 
 def nvdla_kernel_cost(cfg: NvdlaConfig, kernel: Kernel) -> KernelCost:
