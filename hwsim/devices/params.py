@@ -107,17 +107,16 @@ class Param:
             ok = isinstance(value, str)
         if not ok:
             raise self._error(where, self.type_name, value)
-        if k is float:
-            value = float(value)
+        v = float(value) if k is float else value
         if self.choices is not None:
-            if value not in self.choices:
+            if v not in self.choices:
                 raise self._error(where, self.rule(), value)
-            return value
+            return v
         if k in (int, float):
             lo, hi = self.low, self.high
-            if (lo is not None and (value < lo or (self.low_open and value == lo))) or (hi is not None and value > hi):
+            if (lo is not None and (v < lo or (self.low_open and v == lo))) or (hi is not None and v > hi):
                 raise self._error(where, self.rule(), value)
-        return value
+        return v
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` if it is allowed (an int becomes a float for a float parameter, a list a tuple); else raise
