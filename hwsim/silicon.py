@@ -562,7 +562,60 @@ def silicon_report(device: Any, network: Network, profile: Any = None, run: Any 
                          peak, static_w, res.device_ms)
 
 
+# ------------------------------------------------------------------------------------------------
+# checks against references outside this project
+# ------------------------------------------------------------------------------------------------
+#: Accelergy's eyeriss_like design (timeloop-accelergy-exercises baseline_designs, 45 nm ART summary).
+ACCELERGY_EYERISS_LIKE = MappingProxyType({"pe_array_mm2": 168 * 5669e-6, "glb_mm2": 1_162_549e-6})
+#: Eyeriss (ISCA 2016, Table IV) energy per access relative to a MAC: DRAM, global buffer, network, RF, MAC.
+EYERISS_RELATIVE_ENERGY = MappingProxyType({"dram": 200.0, "buffer": 6.0, "network": 2.0, "rf": 1.0, "mac": 1.0})
+
+
+def eyeriss_like_device() -> Any:
+    """Accelergy's eyeriss_like configuration as our eyeriss template: 12 x 14 PEs, 16-bit, 440 B of
+    scratchpads per PE (ifmap 12, weights 192, psum 16 words), a 128 KB global buffer, 45 nm (the default)."""
+    from hwsim.devices.config import device_from_tables
+
+    return device_from_tables({"device": {"name": "accelergy-eyeriss-like", "kind": "eyeriss"},
+                               "hardware": {"pe_rows": 12, "pe_cols": 14, "glb_kib": 128.0, "filter_spad_words": 192,
+                                            "ifmap_spad_words": 12, "psum_spad_words": 16, "bytes_per_element": 2}},
+                              "accelergy eyeriss_like")
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """One number of ours against a published one: ``rel`` = ours / reference - 1."""
+
+    name: str
+    ours: float
+    reference: float
+    unit: str
+
+    @property
+    def rel(self) -> float:
+        return self.ours / self.reference - 1
+
+
+def reference_checks() -> tuple[ReferenceCheck, ...]:
+    """The area of :func:`eyeriss_like_device` against Accelergy's ART summary, and the default energy per
+    16-bit word access relative to a MAC against Eyeriss Table IV (docs/silicon.md)."""
+    d = eyeriss_like_device()
+    a = area_breakdown_mm2(d)
+    ref = ACCELERGY_EYERISS_LIKE
+    c = energy_coefficients(d)
+    word = structure(d).word_bytes
+    ours = {"dram": c["dram_read_byte"] * word, "buffer": c["glb_read_byte"] * word, "network": c["noc_word"],
+            "rf": c["rf_word"], "mac": c["mac"]}
+    out = [ReferenceCheck("area: 168 PEs (MAC + 440 B)", a["mac"] + a["rf"] + a["noc"], ref["pe_array_mm2"], "mm^2"),
+           ReferenceCheck("area: 128 KB global buffer", a["sram"], ref["glb_mm2"], "mm^2"),
+           ReferenceCheck("area: total", area_mm2(d), ref["pe_array_mm2"] + ref["glb_mm2"], "mm^2")]
+    out += [ReferenceCheck(f"energy per access / MAC: {k}", ours[k] / c["mac"], v, "x MAC")
+            for k, v in EYERISS_RELATIVE_ENERGY.items()]
+    return tuple(out)
+
+
 __all__ = [
+    "ACCELERGY_EYERISS_LIKE", "EYERISS_RELATIVE_ENERGY", "ReferenceCheck", "eyeriss_like_device", "reference_checks",
     "CATEGORIES", "FIGURES", "EnergyTerm", "Figure", "SiliconError", "SiliconOverrides", "SiliconParams",
     "SiliconReport", "Sram", "Structure", "alu_op_pj", "area_breakdown_mm2", "area_mm2", "design_peak_power_w",
     "device_overrides",

@@ -78,33 +78,41 @@ def _checker(template: str, source: str):  # noqa: ANN202 - returns a (key, valu
     hw = {p.name: p for p in template_params(template)}
     mech = {p.name: p for p in params_of(Mechanisms)}
 
-    def check(key: str, value: Any, where: str) -> Any:
+    def param_of(key: str, where: str) -> Any:
+        """The Param of a plain or ``mechanisms.`` key (None for ``silicon.`` keys); raises for unknown keys."""
         if key.startswith("silicon."):
-            from hwsim.silicon import parse_silicon_table
+            from hwsim.silicon import FIGURES, SETTINGS
 
             sub = key.split(".", 1)[1]
-            if sub == "provenance":
-                raise HwSpaceError(f"{where}: silicon.provenance cannot be a design parameter")
-            try:
-                parsed = parse_silicon_table({sub: value}, source)
-            except HwnasError as e:
-                raise HwSpaceError(f"{where}: {e}") from None
-            return parsed.to_table()[sub]
+            if sub == "provenance" or (sub not in FIGURES and sub not in SETTINGS):
+                raise HwSpaceError(f"{where}: unknown [silicon] key {sub!r} (docs/silicon.md lists them)")
+            return None
         if key.startswith("mechanisms."):
             sub = key.split(".", 1)[1]
             if sub not in mech:
                 raise HwSpaceError(f"{where}: unknown mechanism {sub!r}; expected one of {', '.join(mech)}")
-            p = mech[sub]
-        else:
-            if key not in hw:
-                raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {template!r}; expected one of "
-                                   f"{', '.join(hw)} (or silicon.* / mechanisms.*)")
-            p = hw[key]
+            return mech[sub]
+        if key not in hw:
+            raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {template!r}; expected one of "
+                               f"{', '.join(hw)} (or silicon.* / mechanisms.*)")
+        return hw[key]
+
+    def check(key: str, value: Any, where: str) -> Any:
+        p = param_of(key, where)
+        if p is None:
+            from hwsim.silicon import parse_silicon_table
+
+            sub = key.split(".", 1)[1]
+            try:
+                return parse_silicon_table({sub: value}, source).to_table()[sub]
+            except HwnasError as e:
+                raise HwSpaceError(f"{where}: {e}") from None
         try:
-            return p.check(value, template if not key.startswith("mechanisms.") else "mechanisms")
+            return p.check(value, "mechanisms" if key.startswith("mechanisms.") else template)
         except HwnasError as e:
             raise HwSpaceError(f"{where}: {e}") from None
 
+    check.param_of = param_of  # type: ignore[attr-defined]
     return check
 
 
@@ -318,6 +326,7 @@ def space_from_tables(tables: Mapping[str, Any], source: str) -> HwSpace:
     params: dict[str, tuple[Any, ...]] = {}
     for key, values in raw_params.items():
         where = f"{source}: [params] {key}"
+        check.param_of(key, f"{source}: [params]")
         if not isinstance(values, list):
             raise HwSpaceError(f"{where} must be a list of values, got {values!r}")
         if not values:

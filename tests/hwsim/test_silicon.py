@@ -31,8 +31,11 @@ def _device(kind: str, hardware: dict, silicon: dict | None = None, base: str | 
 def accelergy_eyeriss_like():
     """Accelergy's eyeriss_like: 14 x 12 PEs, 16-bit, 440 B per PE (ifmap 12, weights 192, psum 16 words),
     128 KB shared global buffer, 45 nm."""
-    return _device("eyeriss", {"pe_rows": 12, "pe_cols": 14, "glb_kib": 128.0, "filter_spad_words": 192,
-                               "ifmap_spad_words": 12, "psum_spad_words": 16, "bytes_per_element": 2})
+    d = _device("eyeriss", {"pe_rows": 12, "pe_cols": 14, "glb_kib": 128.0, "filter_spad_words": 192,
+                            "ifmap_spad_words": 12, "psum_spad_words": 16, "bytes_per_element": 2})
+    assert si.structure(d) == si.structure(si.eyeriss_like_device())
+    assert si.structure(d).rf_bytes_per_pe == 440
+    return d
 
 
 def test_accelergy_eyeriss_like_area_within_10_percent() -> None:
@@ -56,6 +59,15 @@ def test_eyeriss_relative_access_energies_200_6_2_1_1() -> None:
            c["rf_word"] / unit, c["mac"] / unit)
     assert got == pytest.approx((200, 6, 2, 1, 1), rel=1e-12)
     assert c["mac"] == pytest.approx(1.0)  # 1 pJ per 16-bit MAC
+
+
+def test_reference_checks_are_those_numbers() -> None:
+    checks = si.reference_checks()
+    assert len(checks) == 8
+    for c in checks:
+        tol = 0.10 if c.name.startswith("area") else 1e-12
+        assert abs(c.rel) <= tol, c
+    assert {c.reference for c in checks if c.name.startswith("energy")} == {200.0, 6.0, 2.0, 1.0}
 
 
 def test_every_preset_reports_area_energy_power(net) -> None:

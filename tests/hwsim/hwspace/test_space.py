@@ -115,7 +115,7 @@ def test_user_space_file(tmp_path) -> None:
     (("array_rows = [8, 16]", "array_rows = []"), "[params] array_rows: empty value list"),
     (("array_rows = [8, 16]", "array_rows = [0, 8]"), "array_rows must be positive"),
     (('dataflow = ["os", "ws"]', 'dataflow = ["os", "rs"]'), "dataflow must be one of os, ws, is"),
-    (("silicon.word_bits = [8, 16]", "silicon.word_bitz = [8]"), "unknown key 'word_bitz'"),
+    (("silicon.word_bits = [8, 16]", "silicon.word_bitz = [8]"), "unknown [silicon] key 'word_bitz'"),
     (("array_rows = [8, 16]", "array_rows = 8"), "must be a list of values"),
     (("array_rows = [8, 16]", "array_rows = [8, 8]"), "duplicate values"),
     (('preset = "scalesim_32x32"', 'dataflow = "os"'), "[fixed] dataflow is also a tuned parameter"),
