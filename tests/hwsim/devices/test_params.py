@@ -300,3 +300,12 @@ def test_bad_inline_systolic_file(tmp_path, line, match):
     with pytest.raises(DeviceError, match=r"sys\.toml: \[hardware\]: .*" + match) as e:
         get_device(str(p))
     assert "\n" not in str(e.value)
+
+
+def test_docs_name_every_parameter():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "devices.md").read_text()
+    for kind in KINDS:
+        for p in template_params(kind):
+            assert f"`{p.name}`" in text, f"docs/devices.md does not describe {kind}.{p.name}"
