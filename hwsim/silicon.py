@@ -290,8 +290,10 @@ def _systolic(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
     a = cfg.array
     bits = ov.word_bits or 8 * cfg.bytes_per_element
     wb = bits / 8  # SCALE-Sim counts words; their physical width is word_bits
+    if_banks = ov.sram_banks or a.ifmap_sram_bank_num  # SCALE-Sim's [layout] bank counts unless overridden
+    f_banks = ov.sram_banks or a.filter_sram_bank_num
     return Structure("systolic", a.num_pes, bits, 3 * wb,
-                     (Sram("ifmap", a.ifmap_sram_kb * wb, banks), Sram("filter", a.filter_sram_kb * wb, banks),
+                     (Sram("ifmap", a.ifmap_sram_kb * wb, if_banks), Sram("filter", a.filter_sram_kb * wb, f_banks),
                       Sram("ofmap", a.ofmap_sram_kb * wb, banks)),
                      "ifmap", "filter", "ofmap", 0.0, 0.0, 2.0, float(cfg.clock_mhz))
 

@@ -67,19 +67,24 @@ def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _checker(template: str, source: str):  # noqa: ANN202 - returns a (key, value, where) -> value function
-    """A function that validates one value of one space key for ``template`` (raises HwSpaceError)."""
-    from hwsim.devices.base import Mechanisms
-    from hwsim.devices.params import params_of, template_kinds, template_params
+class _Checker:
+    """Validates the keys and values of a space for ``template``: plain keys with the template's
+    :class:`~hwsim.devices.params.Param`, ``mechanisms.`` keys with those of Mechanisms, ``silicon.`` keys with
+    :func:`hwsim.silicon.parse_silicon_table`. Every error is a :class:`HwSpaceError` naming ``where``."""
 
-    if template not in template_kinds():
-        raise HwSpaceError(f"{source}: [space] template {template!r} is unknown; expected one of "
-                           f"{', '.join(template_kinds())}")
-    hw = {p.name: p for p in template_params(template)}
-    mech = {p.name: p for p in params_of(Mechanisms)}
+    def __init__(self, template: str, source: str) -> None:
+        from hwsim.devices.base import Mechanisms
+        from hwsim.devices.params import params_of, template_kinds, template_params
 
-    def param_of(key: str, where: str) -> Any:
-        """The Param of a plain or ``mechanisms.`` key (None for ``silicon.`` keys); raises for unknown keys."""
+        if template not in template_kinds():
+            raise HwSpaceError(f"{source}: [space] template {template!r} is unknown; expected one of "
+                               f"{', '.join(template_kinds())}")
+        self.template, self.source = template, source
+        self.hw = {p.name: p for p in template_params(template)}
+        self.mech = {p.name: p for p in params_of(Mechanisms)}
+
+    def param_of(self, key: str, where: str) -> Any:
+        """The Param of a plain or ``mechanisms.`` key (None for a ``silicon.`` key); raises for unknown keys."""
         if key.startswith("silicon."):
             from hwsim.silicon import FIGURES, SETTINGS
 
@@ -89,31 +94,28 @@ def _checker(template: str, source: str):  # noqa: ANN202 - returns a (key, valu
             return None
         if key.startswith("mechanisms."):
             sub = key.split(".", 1)[1]
-            if sub not in mech:
-                raise HwSpaceError(f"{where}: unknown mechanism {sub!r}; expected one of {', '.join(mech)}")
-            return mech[sub]
-        if key not in hw:
-            raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {template!r}; expected one of "
-                               f"{', '.join(hw)} (or silicon.* / mechanisms.*)")
-        return hw[key]
+            if sub not in self.mech:
+                raise HwSpaceError(f"{where}: unknown mechanism {sub!r}; expected one of {', '.join(self.mech)}")
+            return self.mech[sub]
+        if key not in self.hw:
+            raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {self.template!r}; expected one "
+                               f"of {', '.join(self.hw)} (or silicon.* / mechanisms.*)")
+        return self.hw[key]
 
-    def check(key: str, value: Any, where: str) -> Any:
-        p = param_of(key, where)
-        if p is None:
-            from hwsim.silicon import parse_silicon_table
-
-            sub = key.split(".", 1)[1]
-            try:
-                return parse_silicon_table({sub: value}, source).to_table()[sub]
-            except HwnasError as e:
-                raise HwSpaceError(f"{where}: {e}") from None
+    def __call__(self, key: str, value: Any, where: str) -> Any:
+        """``value`` checked (and normalised: an int for a float parameter becomes a float)."""
+        p = self.param_of(key, where)
         try:
-            return p.check(value, "mechanisms" if key.startswith("mechanisms.") else template)
+            if p is None:
+                from hwsim.silicon import parse_silicon_table
+
+                sub = key.split(".", 1)[1]
+                return parse_silicon_table({sub: value}, self.source).to_table()[sub]
+            return p.check(value, "mechanisms" if key.startswith("mechanisms.") else self.template)
+        except HwSpaceError:
+            raise
         except HwnasError as e:
             raise HwSpaceError(f"{where}: {e}") from None
-
-    check.param_of = param_of  # type: ignore[attr-defined]
-    return check
 
 
 def _same(x: Any, v: Any) -> bool:
@@ -310,7 +312,7 @@ def space_from_tables(tables: Mapping[str, Any], source: str) -> HwSpace:
         if key not in head:
             raise HwSpaceError(f"{source}: [space] is missing the key {key!r}")
     template = head["template"]
-    check = _checker(template, source)
+    check = _Checker(template, source)
     if "base" in head:
         from hwsim.devices.registry import preset_tables
 

@@ -131,6 +131,9 @@ def test_node_and_width_scaling() -> None:
     assert si.area_mm2(at90) == pytest.approx(4 * si.area_mm2(base))  # every area figure scales with node^2
     assert si.energy_coefficients(at90)["mac"] == pytest.approx(2 * si.energy_coefficients(base)["mac"])
     assert si.energy_coefficients(at90)["dram_read_byte"] == si.energy_coefficients(base)["dram_read_byte"]
+    banked = _device("systolic", hw, {"sram_banks": 4})
+    assert si.energy_coefficients(banked)["ifmap_read_byte"] == pytest.approx(
+        si.energy_coefficients(base)["ifmap_read_byte"] / 4 ** 0.75)  # a bank of a quarter of the size
     wide = _device("systolic", hw, {"word_bits": 16})
     assert si.area_mm2(wide) > si.area_mm2(base)
     p = si.resolve_figures()
