@@ -417,12 +417,25 @@ def _layout_aliases(g: _Graph, mech: Mechanisms) -> frozenset[str]:
         for layer in g.layers:
             if layer.name in g.cpu:
                 continue
-            flat = isinstance(layer, Reshape) and layer.op in ("flatten", "reshape")
-            cat = isinstance(layer, Concat) and layer.param_inputs == 0 and layer.name not in g.outputs
-            if flat or cat:
-                if any(p in g.pos for p in g.network.predecessors(layer.name)):
-                    alias.add(layer.name)
+            if _eliminable(layer, g) and any(p in g.pos for p in g.network.predecessors(layer.name)):
+                alias.add(layer.name)
     return frozenset(alias)
+
+
+@functools.singledispatch
+def _eliminable(layer: Layer, g: _Graph) -> bool:
+    """Whether ``fuse_layout`` may eliminate ``layer``, one rule per layer kind (default: no)."""
+    return False
+
+
+@_eliminable.register
+def _(layer: Reshape, g: _Graph) -> bool:
+    return layer.op in ("flatten", "reshape")
+
+
+@_eliminable.register
+def _(layer: Concat, g: _Graph) -> bool:
+    return layer.param_inputs == 0 and layer.name not in g.outputs
 
 
 def _sole_consumer(g: _Graph, name: str) -> str | None:
