@@ -26,10 +26,11 @@ LOGGER_NAMES: tuple[str, ...] = ("hwsim", "calibration", "spaces", "nas")
 ENTRY_POINT_GROUP = "hwnas.commands"
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """The ``hwsim`` plugin: ``workload``, ``simulate``, ``bench``."""
+    """The ``hwsim`` plugin: ``workload``, ``simulate``, ``hw-space``, ``bench``."""
     from hwsim import cli_bench, cli_simulate, cli_workload
+    from hwsim.hwspace import cli as cli_hwspace
 
-    for mod in (cli_workload, cli_simulate, cli_bench):
+    for mod in (cli_workload, cli_simulate, cli_hwspace, cli_bench):
         mod.register(sub)
 
 

@@ -1,12 +1,13 @@
 """Device configs in TOML: strict loading into the frozen config dataclasses of each template.
 
-A device file has four tables::
+A device file has these tables::
 
     [device]        # name (required), kind (dpu | eyeriss | nvdla | roofline | systolic), description,
                     # base = "<preset name>" to start from a preset and override some fields
     [hardware]      # the fields of the kind's config dataclass (DpuConfig, EyerissConfig, ...)
     [mechanisms]    # the fields of hwsim.devices.base.Mechanisms
     [provenance]    # optional: hardware/mechanism field -> where its value comes from (public fact, fitted, ...)
+    [silicon]       # optional: area/energy component figures overriding hwsim.silicon.FIGURES (docs/silicon.md)
 
 Unknown tables or keys, and values of the wrong type, are errors naming the file, the key and the value.
 """
@@ -40,6 +41,7 @@ class _DeviceFile:
     hardware: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     mechanisms: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     provenance: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    silicon: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def device_kinds() -> dict[str, type]:
@@ -62,6 +64,7 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
     dev_table = build(_DeviceTable, doc.device, f"{source}: [device]", DeviceError, word="key")
     dev = {k: v for k, v in to_data(dev_table).items() if v is not None}
     hardware, mechanisms, provenance = dict(doc.hardware), dict(doc.mechanisms), dict(doc.provenance)
+    silicon = dict(doc.silicon)
     if "base" in dev:
         from hwsim.devices.registry import preset_tables
 
@@ -73,6 +76,7 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
         hardware = {**base.get("hardware", {}), **hardware}
         mechanisms = {**base.get("mechanisms", {}), **mechanisms}
         provenance = {**base.get("provenance", {}), **provenance}
+        silicon = {**base.get("silicon", {}), **silicon}
     for key in ("name", "kind"):
         if key not in dev:
             raise DeviceError(f"{source}: [device] is missing the key {key!r}")
@@ -89,7 +93,10 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
     config = build_config(cls, hardware, f"{source}: [hardware]", provenance)
     mech = build_config(Mechanisms, mechanisms, f"{source}: [mechanisms]")
     bytes_per_element = getattr(config, "bytes_per_element", 1)
-    return AcceleratorDevice(dev["name"], config, mech, bytes_per_element, dev.get("description", ""))
+    from hwsim.silicon import parse_silicon_table
+
+    sil = parse_silicon_table(silicon, source) if silicon else None
+    return AcceleratorDevice(dev["name"], config, mech, bytes_per_element, dev.get("description", ""), sil)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
