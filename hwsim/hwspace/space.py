@@ -379,16 +379,12 @@ def _check_limits_reachable(space: HwSpace) -> None:
 
 def load_space_file(path: str | Path) -> HwSpace:
     """Read a space TOML file (errors name the file)."""
-    from hwsim.devices.config import read_toml
+    from hwsim.formats import load_toml
 
     p = Path(path)
     if not p.is_file():
         raise HwSpaceError(f"{p}: hardware design space file not found")
-    try:
-        tables = read_toml(p)
-    except HwnasError as e:
-        raise HwSpaceError(str(e)) from None
-    return space_from_tables(tables, str(p))
+    return space_from_tables(load_toml(p, HwSpaceError), str(p))
 
 
 def builtin_spaces() -> tuple[str, ...]:
@@ -401,10 +397,10 @@ def get_space(spec: str) -> HwSpace:
     if not isinstance(spec, str) or not spec:
         raise HwSpaceError(f"hardware space must be a built-in name or a .toml file, got {spec!r}")
     if spec in BUILTIN:
-        text = resources.files("hwsim.hwspace").joinpath("builtin", f"{spec}.toml").read_text(encoding="utf-8")
-        import tomllib
+        from hwsim.formats import parse_toml
 
-        return space_from_tables(tomllib.loads(text), f"built-in space {spec}")
+        text = resources.files("hwsim.hwspace").joinpath("builtin", f"{spec}.toml").read_text(encoding="utf-8")
+        return space_from_tables(parse_toml(text, f"built-in space {spec}", HwSpaceError), f"built-in space {spec}")
     if spec.endswith(".toml") or Path(spec).is_file():
         return load_space_file(spec)
     raise HwSpaceError(f"unknown hardware space {spec!r}; expected one of {', '.join(BUILTIN)} or a .toml file")
