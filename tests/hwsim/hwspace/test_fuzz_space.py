@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
+try:  # Python 3.10: tomli, as hwsim.formats does
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib
 
 from hypothesis import given
 

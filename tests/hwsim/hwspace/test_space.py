@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
+try:  # Python 3.10: tomli, as hwsim.formats does
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib
 
 import pytest
 
