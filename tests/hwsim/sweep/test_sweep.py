@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
+
+from hwsim import silicon
 
 from hwsim.devices import get_device
 from hwsim.devices.base import Mechanisms
@@ -53,14 +54,13 @@ def test_sweep_equals_run_on_seeded_pairs(space: GridSpace, networks: dict[str, 
     for j, i in enumerate(idx):
         dev = space.device(space.config(i))
         assert dict(res.hw_points[j]) == space.config(i)
+        assert res.area_mm2[j] == pytest.approx(silicon.area_mm2(dev), rel=1e-12)
         for n, (nid, net) in enumerate(networks.items()):
             run = dev.run(net)
+            sil = silicon.silicon_report(dev, net, run=run)
             assert res.latency_ms[n, j] == pytest.approx(run.latency_ms, rel=1e-9, abs=0)
-            if run.energy_mj is None:
-                assert math.isnan(res.energy_mj[n, j])
-            else:
-                assert res.energy_mj[n, j] == pytest.approx(run.energy_mj, rel=1e-9, abs=0)
-                assert res.power_w[n, j] == pytest.approx(run.energy_mj / run.latency_ms, rel=1e-9)
+            assert res.energy_mj[n, j] == pytest.approx(sil.energy_mj, rel=1e-9, abs=0)
+            assert res.power_w[n, j] == pytest.approx(sil.power_w_avg, rel=1e-9, abs=0)
             checked += 1
     assert checked == 72
 
@@ -111,6 +111,8 @@ def test_cli_simulate_equals_sweep(tmp_path, networks, capsys) -> None:  # noqa:
             out = json.loads(capsys.readouterr().out)
             assert res.latency_ms[n, j] == pytest.approx(out["end_to_end_latency_ms"], rel=1e-9)
             assert res.energy_mj[n, j] == pytest.approx(out["energy_mj"], rel=1e-9)
+            assert res.power_w[n, j] == pytest.approx(out["power_w"], rel=1e-9)
+            assert res.area_mm2[j] == pytest.approx(out["area_mm2"], rel=1e-12)
 
 
 class _Killed(Exception):
