@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ import numpy as np
 
 from hwsim.bench.results import Headline, write_result
 from hwsim.hwspace import get_space
-from hwsim.sweep import process_map, sweep, verify_pairs
+from hwsim.sweep import process_map, sweep, sweep_features, verify_pairs
 from hwsim.sweep.stalls import array_layers, stall_agreement
 from hwsim.zoo import get_model, list_models
 from spaces.nb201 import nb201_space
@@ -102,9 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     mapper = process_map(args.workers) if args.workers > 1 else None
     log(f"sweeping {len(cells)} cells x {hw.size} configs ...")
     with tempfile.TemporaryDirectory(prefix="hw_sweep_") as tmp:
-        t0 = time.perf_counter()
-        res = sweep(cells, hw, batch_size=args.batch_size, out_dir=Path(tmp) / "sweep", feature_map_fn=mapper)
-        sweep_s = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        feats = sweep_features(cells, hw, map_fn=mapper)
+        fuse_s, fuse_cpu = time.perf_counter() - t0, time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = sweep(cells, hw, batch_size=args.batch_size, out_dir=Path(tmp) / "sweep", features=feats)
+        hw_s, hw_cpu = time.perf_counter() - t0, time.process_time() - c0
+        sweep_s = fuse_s + hw_s
         t0 = time.perf_counter()
         again = sweep(cells, hw, batch_size=args.batch_size, out_dir=Path(tmp) / "sweep")
         resume_s = time.perf_counter() - t0
@@ -114,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
           f"(latency + energy + power + area), {args.workers} worker(s)")
     print(f"  wall {sweep_s:.1f} s (target <= 30 s) -> {rate:,.0f} pairs/s (target >= 1e6); "
           f"reloading the finished sweep from its batch files: {resume_s:.1f} s")
+    n_rows = {len(f.unique_counts) for f in feats.values()}
+    print(f"  = fusing the networks (hardware-independent, once per network list): wall {fuse_s:.1f} s "
+          f"(this process' cpu {fuse_cpu:.1f} s + {args.workers} worker(s)), {len(cells):,} networks -> "
+          f"{sorted(n_rows)} distinct kernel sequences, {[len(f.kernels) for f in feats.values()]} distinct "
+          f"kernels, {[len(f.pairs) for f in feats.values()]} distinct kernel pairs")
+    print(f"  + hardware part (devices, kernel tables, products, batch files): wall {hw_s:.1f} s, cpu "
+          f"{hw_cpu:.1f} s -> {n_pairs / hw_s:,.0f} pairs/s")
+    print(f"  machine load while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  building the workloads (spaces.to_workload, input of the sweep, not included): {build_s:.1f} s")
     checked = verify_pairs(res, cells, [hw.device(p) for p in res.hw_points], args.verify, args.seed)
     print(f"  equal to AcceleratorDevice.run + silicon_report on {checked} seeded pairs (rel 1e-9): yes")
@@ -181,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None:
         write_result(out, "hw_sweep", headline, {
             "cells": len(cells), "configs": hw.size, "pairs": n_pairs, "workers": args.workers,
-            "sweep_s": sweep_s, "pairs_per_s": rate, "reload_s": resume_s, "build_s": build_s,
+            "sweep_s": sweep_s, "fuse_s": fuse_s, "hw_part_s": hw_s, "hw_part_cpu_s": hw_cpu,
+            "load_average": os.getloadavg()[0], "pairs_per_s": rate, "reload_s": resume_s, "build_s": build_s,
             "verified_pairs": checked, "stall_pairs": len(rows), "stall_within_5pct": within,
             "stall_err_percentiles": {str(q): float(np.percentile(err, q)) for q in (5, 25, 50, 75, 95)},
             "silicon": chk}, figures)

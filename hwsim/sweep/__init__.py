@@ -5,9 +5,10 @@ kernel-pair features is in :mod:`hwsim.sweep.features`, the per-config kernel ta
 the stall-model agreement check against the cycle-accurate memory engine in :mod:`hwsim.sweep.stalls`.
 """
 
-from hwsim.sweep.engine import DeviceListSpace, HardwareSpace, SweepResult, area_mm2, sweep, verify_pairs
+from hwsim.sweep.engine import (DeviceListSpace, HardwareSpace, SweepResult, area_mm2, sweep, sweep_features,
+                                verify_pairs)
 from hwsim.sweep.executors import local_map, process_map, ray_map
 from hwsim.sweep.features import NetworkFeatures, SweepError, network_features
 
 __all__ = ["DeviceListSpace", "HardwareSpace", "NetworkFeatures", "SweepError", "SweepResult", "area_mm2",
-           "local_map", "network_features", "process_map", "ray_map", "sweep", "verify_pairs"]
+           "local_map", "network_features", "process_map", "ray_map", "sweep", "sweep_features", "verify_pairs"]

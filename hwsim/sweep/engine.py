@@ -240,7 +240,8 @@ def _read_batch(path: Path, indices: Sequence[int]) -> dict[str, np.ndarray] | N
 
 def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *, batch_size: int = 256,
           out_dir: str | Path | None = None, map_fn: MapFn | None = None, feature_map_fn: MapFn | None = None,
-          verify: int = 0, seed: int = 0, indices: Sequence[int] | None = None) -> SweepResult:
+          verify: int = 0, seed: int = 0, indices: Sequence[int] | None = None,
+          features: Mapping[Any, NetworkFeatures] | None = None) -> SweepResult:
     """Latency (ms), energy (mJ), average power (W) of every pair, and the area (mm^2) of every config.
 
     ``networks``: a sequence (ids are the network names, which must be unique) or a mapping id -> network.
@@ -249,7 +250,9 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
     and ``manifest.json`` go (resumable; see the module docstring). ``map_fn``: ordered map for the batches
     (default in this process; numpy's BLAS already uses every core there); ``feature_map_fn``: for the fusion
     of network chunks (default ``map_fn``); nothing is fused when every batch is already in ``out_dir``.
-    ``verify``: this many pairs, drawn with ``seed``, are re-run through :meth:`AcceleratorDevice.run` and
+    ``features``: precomputed :func:`sweep_features` of the same networks (fusion signature -> features), reused
+    instead of fusing again (e.g. when sweeping several spaces or subsets). ``verify``: this many pairs, drawn
+    with ``seed``, are re-run through :meth:`AcceleratorDevice.run` and
     :func:`hwsim.silicon.silicon_report` and must agree to 1e-9 relative, else :class:`SweepError`.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -298,7 +301,13 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
         for d in devices:
             reps.setdefault(fusion_signature(d), d)
         fmap = feature_map_fn if feature_map_fn is not None else map_fn
-        features = {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=fmap) for sig, d in reps.items()}
+        given = dict(features or {})
+        for sig, feats in given.items():
+            if sig in reps and feats.n_networks != len(nets):
+                raise SweepError(f"features: {feats.n_networks} networks given for {len(nets)} networks")
+        features = {sig: given[sig] if sig in given else network_features(nets, d.mechanisms, d.cost_model,
+                                                                             map_fn=fmap)
+                    for sig, d in reps.items()}
         by_index = dict(zip(idx, devices))
         if map_fn is None:  # in this process: reuse the devices built above
             job = _BatchJob(None, features)
@@ -321,6 +330,19 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
     if verify:
         verify_pairs(res, dict(zip(ids, nets)), devices, verify, seed)
     return res
+
+
+def sweep_features(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any,
+                   indices: Sequence[int] | None = None, map_fn: MapFn | None = None) -> dict[Any, NetworkFeatures]:
+    """The network features :func:`sweep` needs for these configs: one :class:`NetworkFeatures` per fusion
+    signature (fusion of every network, the hardware-independent part of a sweep)."""
+    _, nets = _network_ids(networks)
+    idx = range(hw_space.size) if indices is None else indices
+    reps: dict[Any, AcceleratorDevice] = {}
+    for i in idx:
+        d = hw_space.device(hw_space.config(int(i)))
+        reps.setdefault(fusion_signature(d), d)
+    return {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=map_fn) for sig, d in reps.items()}
 
 
 def verify_pairs(result: SweepResult, networks: Mapping[str, Network], devices: Sequence[AcceleratorDevice],
@@ -348,4 +370,4 @@ def verify_pairs(result: SweepResult, networks: Mapping[str, Network], devices: 
     return n
 
 
-__all__ = ["DeviceListSpace", "HardwareSpace", "SweepResult", "area_mm2", "sweep", "verify_pairs"]
+__all__ = ["DeviceListSpace", "HardwareSpace", "SweepResult", "area_mm2", "sweep", "sweep_features", "verify_pairs"]

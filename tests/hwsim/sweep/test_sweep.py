@@ -220,3 +220,18 @@ def test_batch_job_groups_by_fusion_signature(networks) -> None:  # noqa: ANN001
     m = network_metrics(f, kernel_tables([dev], f.kernels))
     assert m.latency_ms[:, 0] == pytest.approx([dev.run(n).latency_ms for n in nets], rel=1e-9)
     assert isinstance(_BatchJob, type)
+
+
+@pytest.mark.parametrize("name", ["systolic", "eyeriss", "dpu"])
+def test_builtin_hw_spaces_sweep_equal_to_device_and_silicon(name: str, networks) -> None:  # noqa: ANN001
+    """The built-in design spaces of hwsim.hwspace: a seeded sample of configs, verified pair by pair (latency,
+    energy, power, area against run + silicon_report) by the sweep's own check."""
+    from hwsim.hwspace import get_space
+
+    hw = get_space(name)
+    idx = sorted(np.random.default_rng(3).choice(hw.size, 6, replace=False).tolist())
+    nets = dict(list(networks.items())[:4])
+    res = sweep(nets, hw, indices=idx, batch_size=4, verify=8, seed=1)
+    assert res.hw_points == tuple(hw.config(i) for i in idx)
+    assert np.isfinite(res.latency_ms).all() and np.isfinite(res.energy_mj).all()
+    assert (res.area_mm2 > 0).all()
