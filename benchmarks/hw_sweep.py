@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"sweeping {len(cells)} cells x {hw.size} configs ...")
     with tempfile.TemporaryDirectory(prefix="hw_sweep_") as tmp:
         t0, c0 = time.perf_counter(), time.process_time()
-        feats = sweep_features(cells, hw, map_fn=mapper)
+        feats = sweep_features(cells, hw, workers=args.workers)
         fuse_s, fuse_cpu = time.perf_counter() - t0, time.process_time() - c0
         t0, c0 = time.perf_counter(), time.process_time()
         res = sweep(cells, hw, batch_size=args.batch_size, out_dir=Path(tmp) / "sweep", features=feats)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
           f"reloading the finished sweep from its batch files: {resume_s:.1f} s")
     n_rows = {len(f.unique_counts) for f in feats.values()}
     print(f"  = fusing the networks (hardware-independent, once per network list): wall {fuse_s:.1f} s "
-          f"(this process' cpu {fuse_cpu:.1f} s + {args.workers} worker(s)), {len(cells):,} networks -> "
+          f"(this process' cpu {fuse_cpu:.1f} s + {args.workers} forked worker(s)), {len(cells):,} networks -> "
           f"{sorted(n_rows)} distinct kernel sequences, {[len(f.kernels) for f in feats.values()]} distinct "
           f"kernels, {[len(f.pairs) for f in feats.values()]} distinct kernel pairs")
     print(f"  + hardware part (devices, kernel tables, products, batch files): wall {hw_s:.1f} s, cpu "

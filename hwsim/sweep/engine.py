@@ -30,7 +30,7 @@ import numpy as np
 from hwsim.devices.base import AcceleratorDevice
 from hwsim.fileio import atomic_write_bytes, atomic_write_text
 from hwsim.sweep.executors import MapFn
-from hwsim.sweep.features import NetworkFeatures, SweepError, fusion_signature, network_features, network_key
+from hwsim.sweep.features import NetworkFeatures, SweepError, fusion_signature, network_features
 from hwsim.sweep.tables import network_metrics, tables_for
 from hwsim.workload import Network
 
@@ -211,11 +211,13 @@ def _network_ids(networks: Sequence[Network] | Mapping[str, Network]) -> tuple[t
 
 def _fingerprint(ids: Sequence[str], points: Sequence[Mapping[str, Any]], nets: Sequence[Network],
                  batch_size: int) -> str:
-    """Stable digest of what a sweep directory holds: network ids and structures, config points, batching."""
+    """Stable digest of what a sweep directory holds: network ids, a summary of each network (inputs, outputs,
+    layer count, MACs, parameters), config points, batching. (The full structure would cost ~0.5 ms per network
+    to serialise; the summary catches a changed network in practice.)"""
     h = hashlib.sha256()
     h.update(json.dumps([list(ids), [dict(p) for p in points], batch_size], sort_keys=True, default=str).encode())
     for n in nets:
-        h.update(repr(network_key(n)).encode())
+        h.update(repr((n.inputs, n.outputs, len(n.nodes), n.total_macs, n.total_params)).encode())
     return h.hexdigest()
 
 
@@ -241,7 +243,7 @@ def _read_batch(path: Path, indices: Sequence[int]) -> dict[str, np.ndarray] | N
 def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *, batch_size: int = 256,
           out_dir: str | Path | None = None, map_fn: MapFn | None = None, feature_map_fn: MapFn | None = None,
           verify: int = 0, seed: int = 0, indices: Sequence[int] | None = None,
-          features: Mapping[Any, NetworkFeatures] | None = None) -> SweepResult:
+          features: Mapping[Any, NetworkFeatures] | None = None, fuse_workers: int = 1) -> SweepResult:
     """Latency (ms), energy (mJ), average power (W) of every pair, and the area (mm^2) of every config.
 
     ``networks``: a sequence (ids are the network names, which must be unique) or a mapping id -> network.
@@ -249,7 +251,8 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
     ``batch_size``: configs per batch (the unit of resumption and of distribution). ``out_dir``: where batches
     and ``manifest.json`` go (resumable; see the module docstring). ``map_fn``: ordered map for the batches
     (default in this process; numpy's BLAS already uses every core there); ``feature_map_fn``: for the fusion
-    of network chunks (default ``map_fn``); nothing is fused when every batch is already in ``out_dir``.
+    of network chunks (default ``map_fn``); ``fuse_workers > 1``: fuse in that many forked local processes
+    instead; nothing is fused when every batch is already in ``out_dir``.
     ``features``: precomputed :func:`sweep_features` of the same networks (fusion signature -> features), reused
     instead of fusing again (e.g. when sweeping several spaces or subsets). ``verify``: this many pairs, drawn
     with ``seed``, are re-run through :meth:`AcceleratorDevice.run` and
@@ -306,7 +309,7 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
             if sig in reps and feats.n_networks != len(nets):
                 raise SweepError(f"features: {feats.n_networks} networks given for {len(nets)} networks")
         features = {sig: given[sig] if sig in given else network_features(nets, d.mechanisms, d.cost_model,
-                                                                             map_fn=fmap)
+                                                                             map_fn=fmap, workers=fuse_workers)
                     for sig, d in reps.items()}
         by_index = dict(zip(idx, devices))
         if map_fn is None:  # in this process: reuse the devices built above
@@ -333,16 +336,19 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
 
 
 def sweep_features(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any,
-                   indices: Sequence[int] | None = None, map_fn: MapFn | None = None) -> dict[Any, NetworkFeatures]:
+                   indices: Sequence[int] | None = None, map_fn: MapFn | None = None,
+                   workers: int = 1) -> dict[Any, NetworkFeatures]:
     """The network features :func:`sweep` needs for these configs: one :class:`NetworkFeatures` per fusion
-    signature (fusion of every network, the hardware-independent part of a sweep)."""
+    signature (fusion of every network, the hardware-independent part of a sweep; see
+    :func:`hwsim.sweep.features.network_features` for ``map_fn`` / ``workers``)."""
     _, nets = _network_ids(networks)
     idx = range(hw_space.size) if indices is None else indices
     reps: dict[Any, AcceleratorDevice] = {}
     for i in idx:
         d = hw_space.device(hw_space.config(int(i)))
         reps.setdefault(fusion_signature(d), d)
-    return {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=map_fn) for sig, d in reps.items()}
+    return {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=map_fn, workers=workers)
+            for sig, d in reps.items()}
 
 
 def verify_pairs(result: SweepResult, networks: Mapping[str, Network], devices: Sequence[AcceleratorDevice],

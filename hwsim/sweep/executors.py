@@ -40,6 +40,10 @@ def process_map(workers: int) -> MapFn:
     return run
 
 
+def _call(fn: Callable[[Any], Any], item: Any) -> Any:
+    return fn(item)
+
+
 def ray_map(address: str | None = None, num_cpus: int | None = None, cpus_per_task: float = 1.0) -> MapFn:
     """A map over a Ray cluster (``address`` e.g. ``"auto"``; None starts a local instance with ``num_cpus``
     CPUs, shut down at the end). Every node must be able to import hwnas."""
@@ -63,8 +67,9 @@ def ray_map(address: str | None = None, num_cpus: int | None = None, cpus_per_ta
             ray.init(**kwargs)
             started = True
         try:
-            remote = ray.remote(num_cpus=cpus_per_task)(fn)
-            refs = [remote.remote(item) for item in items]
+            remote = ray.remote(num_cpus=cpus_per_task)(_call)  # fn may be a callable object, not a function
+            fn_ref = ray.put(fn)  # shipped once, not once per item
+            refs = [remote.remote(fn_ref, item) for item in items]
             for ref in refs:
                 yield ray.get(ref)
         finally:

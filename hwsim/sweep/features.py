@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 import operator
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -113,61 +114,109 @@ class NetworkFeatures:
         return self.unique_input_elements[self.row_of]
 
 
-def _kernel_sequences(networks: Sequence[Network], fuse_fn: Callable[[Network], tuple[Kernel, ...]]
-                      ) -> list[tuple[Kernel, ...]]:
-    """Fused kernels of each network; structurally equal networks are fused once."""
-    done: dict[Hashable, tuple[Kernel, ...]] = {}
-    out = []
-    for net in networks:
-        key = network_key(net)
-        ks = done.get(key)
-        if ks is None:
-            ks = fuse_fn(net)
-            done[key] = ks
-        out.append(ks)
-    return out
-
-
 def network_features(networks: Sequence[Network], mechanisms: Mechanisms, cost_model: CostModel,
                      map_fn: Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]] | None = None,
-                     chunk: int = 512) -> NetworkFeatures:
-    """Fuse every network once (with ``mechanisms`` and the template ``cost_model``) and count its features.
+                     chunk: int = 512, workers: int = 1) -> NetworkFeatures:
+    """Fuse every structurally distinct network once (with ``mechanisms`` and the template ``cost_model``) and
+    count its features.
 
-    ``map_fn(fn, items)`` (default: the builtin ``map``) may spread the fusion of network chunks over processes.
+    Parallel fusion: ``workers > 1`` forks that many local processes (the networks are inherited, not sent;
+    POSIX only, else in this process); or ``map_fn(fn, items)`` spreads chunks of networks (sent pickled) over
+    any executor. Workers return kernel ids per network plus each distinct kernel once.
     """
     networks = list(networks)
     for i, n in enumerate(networks):
         if not isinstance(n, Network):
             raise SweepError(f"networks[{i}] must be a hwsim Network, got {type(n).__name__}")
-    chunks = [networks[i:i + chunk] for i in range(0, len(networks), chunk)]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SweepError(f"workers must be a positive integer, got {workers!r}")
+    first: dict[Hashable, int] = {}
+    distinct: list[Network] = []
+    which = []
+    for n in networks:
+        key = network_key(n)
+        j = first.get(key)
+        if j is None:
+            j = first[key] = len(distinct)
+            distinct.append(n)
+        which.append(j)
     job = _FuseChunk(mechanisms, cost_model)
-    seqs: list[tuple[Kernel, ...]] = []
-    for part in (map_fn or map)(job, chunks):
-        seqs.extend(part)
-    return features_from_kernels(seqs, [sum(math.prod(s) for _, s in n.inputs) for n in networks])
+    ranges = [(i, min(i + chunk, len(distinct))) for i in range(0, len(distinct), chunk)]
+    if workers > 1 and len(ranges) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        parts = _fork_map(job, distinct, ranges, workers)
+    elif map_fn is not None:
+        parts = list(map_fn(job, [distinct[a:b] for a, b in ranges]))
+    else:
+        parts = [job(distinct[a:b]) for a, b in ranges]
+    kidx: dict[tuple[Any, ...], int] = {}
+    reps: list[Kernel] = []
+    seqs: list[tuple[int, ...]] = []
+    for local_seqs, local_keys, local_kernels in parts:
+        to_global = []
+        for key, k in zip(local_keys, local_kernels):
+            g = kidx.get(key)
+            if g is None:
+                g = kidx[key] = len(reps)
+                reps.append(k)
+            to_global.append(g)
+        seqs.extend(tuple(to_global[i] for i in s) for s in local_seqs)
+    n_in = [sum(math.prod(s) for _, s in n.inputs) for n in networks]
+    return _count(tuple(reps), [seqs[j] for j in which], n_in)
+
+
+_FORK_NETS: list[Network] = []  # the networks a forked worker reads (set in the parent just before forking)
+
+
+def _fork_chunk(item: tuple[Any, int, int]) -> tuple[list[tuple[int, ...]], list[tuple[Any, ...]], list[Kernel]]:
+    job, a, b = item
+    return job(_FORK_NETS[a:b])
+
+
+def _fork_map(job: Any, nets: list[Network], ranges: list[tuple[int, int]], workers: int) -> list[Any]:
+    global _FORK_NETS
+    _FORK_NETS = nets
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(workers, len(ranges))) as pool:
+            return pool.map(_fork_chunk, [(job, a, b) for a, b in ranges], chunksize=1)
+    finally:
+        _FORK_NETS = []
 
 
 @dataclass(frozen=True)
 class _FuseChunk:
-    """Picklable callable: the kernel sequences of a chunk of networks."""
+    """Picklable callable: the kernel sequences of a chunk of networks, compactly: per network its local kernel
+    ids, and each distinct kernel of the chunk once (key and representative)."""
 
     mechanisms: Mechanisms
     cost_model: Any
 
-    def __call__(self, nets: Sequence[Network]) -> list[tuple[Kernel, ...]]:
-        return _kernel_sequences(nets, lambda n: fuse(n, self.mechanisms, self.cost_model))
+    def __call__(self, nets: Sequence[Network]) -> tuple[list[tuple[int, ...]], list[tuple[Any, ...]], list[Kernel]]:
+        local: dict[tuple[Any, ...], int] = {}
+        keys: list[tuple[Any, ...]] = []
+        kernels: list[Kernel] = []
+        seqs = []
+        for net in nets:
+            ids = []
+            for k in fuse(net, self.mechanisms, self.cost_model):
+                key = kernel_key(k)
+                j = local.get(key)
+                if j is None:
+                    j = local[key] = len(keys)
+                    keys.append(key)
+                    kernels.append(k)
+                ids.append(j)
+            seqs.append(tuple(ids))
+        return seqs, keys, kernels
 
 
 def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements: Sequence[int]) -> NetworkFeatures:
-    """Count distinct kernels and distinct consecutive pairs (CPU kernels included: their pairs save nothing,
-    which the pair table says)."""
+    """Count distinct kernels and distinct consecutive pairs of given kernel sequences (CPU kernels included:
+    their pairs save nothing, which the pair table says)."""
     kidx: dict[tuple[Any, ...], int] = {}
     reps: list[Kernel] = []
-    pidx: dict[tuple[int, int], int] = {}
-    row_key: dict[tuple[Any, ...], int] = {}
-    row_of: list[int] = []
-    rows: list[tuple[list[int], list[int], int]] = []
-    for seq, n_in in zip(sequences, input_elements, strict=True):
+    seqs = []
+    for seq in sequences:
         ids = []
         for k in seq:
             key = kernel_key(k)
@@ -176,7 +225,19 @@ def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements:
                 j = kidx[key] = len(reps)
                 reps.append(k)
             ids.append(j)
-        rk = (tuple(ids), int(n_in))
+        seqs.append(tuple(ids))
+    return _count(tuple(reps), seqs, input_elements)
+
+
+def _count(kernels: tuple[Kernel, ...], seqs: Sequence[tuple[int, ...]], input_elements: Sequence[int]
+           ) -> NetworkFeatures:
+    """Rows of counts; networks with equal (kernel-id sequence, input elements) share a row."""
+    pidx: dict[tuple[int, int], int] = {}
+    row_key: dict[tuple[Any, ...], int] = {}
+    row_of: list[int] = []
+    rows: list[tuple[tuple[int, ...], list[int], int]] = []
+    for ids, n_in in zip(seqs, input_elements, strict=True):
+        rk = (ids, int(n_in))
         r = row_key.get(rk)
         if r is None:
             r = row_key[rk] = len(rows)
@@ -188,13 +249,14 @@ def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements:
                 prs.append(p)
             rows.append((ids, prs, int(n_in)))
         row_of.append(r)
-    nk = len(reps)
+    nk = len(kernels)
     counts = np.zeros((len(rows), nk + len(pidx)), dtype=np.float64)
     for r, (ids, prs, _) in enumerate(rows):
-        np.add.at(counts[r], np.asarray(ids, dtype=np.int64), 1.0)
+        if ids:
+            np.add.at(counts[r], np.asarray(ids, dtype=np.int64), 1.0)
         if prs:
             np.add.at(counts[r], nk + np.asarray(prs, dtype=np.int64), 1.0)
-    return NetworkFeatures(tuple(reps), tuple(pidx), counts, np.array([x[2] for x in rows], dtype=np.float64),
+    return NetworkFeatures(kernels, tuple(pidx), counts, np.array([x[2] for x in rows], dtype=np.float64),
                            np.asarray(row_of, dtype=np.int64))
 
 

@@ -13,6 +13,7 @@ from hwsim.devices import get_device
 from hwsim.devices.base import Mechanisms
 from hwsim.sweep import DeviceListSpace, SweepError, SweepResult, network_features, sweep
 from hwsim.sweep.engine import _BatchJob
+from hwsim.sweep.features import kernel_key
 from hwsim.sweep.tables import kernel_tables, network_metrics, systolic_kernel_tables
 from hwsim.zoo import get_model
 from spaces.nb201 import nb201_space
@@ -235,3 +236,31 @@ def test_builtin_hw_spaces_sweep_equal_to_device_and_silicon(name: str, networks
     assert res.hw_points == tuple(hw.config(i) for i in idx)
     assert np.isfinite(res.latency_ms).all() and np.isfinite(res.energy_mj).all()
     assert (res.area_mm2 > 0).all()
+
+
+def test_ray_map_equals_local(networks) -> None:  # noqa: ANN001
+    """Batches (as device TOML tables) and fusion chunks on a local Ray instance give the same result."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'hwnas[ray]')")
+    from hwsim.hwspace import get_space
+    from hwsim.sweep import ray_map
+
+    hw = get_space("systolic")
+    nets = dict(list(networks.items())[:3])
+    idx = [0, 5, 400, 901, 1700]
+    a = sweep(nets, hw, indices=idx, batch_size=2)
+    b = sweep(nets, hw, indices=idx, batch_size=2, map_fn=ray_map(num_cpus=2))
+    np.testing.assert_array_equal(a.latency_ms, b.latency_ms)
+    np.testing.assert_array_equal(a.energy_mj, b.energy_mj)
+    np.testing.assert_array_equal(a.area_mm2, b.area_mm2)
+
+
+def test_forked_fusion_equals_in_process(networks) -> None:  # noqa: ANN001
+    """network_features with forked workers (and tiny chunks) counts exactly what the in-process pass counts."""
+    dev = get_device("systolic-tpu-like")
+    nets = list(networks.values()) + list(networks.values())[:3]  # repeated structures are fused once
+    a = network_features(nets, dev.mechanisms, dev.cost_model)
+    b = network_features(nets, dev.mechanisms, dev.cost_model, chunk=2, workers=2)
+    assert [kernel_key(k) for k in a.kernels] == [kernel_key(k) for k in b.kernels]
+    assert a.pairs == b.pairs
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.counts[-3:], a.counts[:3])
