@@ -13,6 +13,7 @@ atomically, so a second run does not profile again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -59,32 +60,64 @@ def layer_key(layer: Layer) -> str:
     return json.dumps([layer.kind, *values], separators=(",", ":"))
 
 
+@functools.singledispatch
 def kernel_type(layer: Layer) -> str:
-    """Coarse kernel type used by the per-type corrector (``conv3x3``, ``dwconv3x3``, ``avgpool``, ...)."""
-    if isinstance(layer, Conv2d):
-        k = f"{layer.kernel_h}x{layer.kernel_w}"
-        if layer.is_depthwise:
-            return f"dwconv{k}"
-        return f"gconv{k}" if layer.groups > 1 else f"conv{k}"
-    if isinstance(layer, Linear):
-        return "linear"
-    if isinstance(layer, MatMul):
-        return "matmul"
-    if isinstance(layer, Pool2d):
-        return f"{layer.op}pool"
-    if isinstance(layer, GlobalPool):
-        return f"global_{layer.op}pool"
-    if isinstance(layer, Elementwise):
-        return f"eltwise_{layer.op}"
-    if isinstance(layer, Activation):
-        return f"act_{layer.op}"
-    if isinstance(layer, Norm):
-        return layer.op
-    if isinstance(layer, Concat):
-        return "concat"
-    if isinstance(layer, Reshape):
-        return f"reshape_{layer.op}"
+    """Coarse kernel type used by the per-type corrector (``conv3x3``, ``dwconv3x3``, ``avgpool``, ...): one rule
+    per layer kind (default: the layer's ``kind``)."""
     return layer.kind
+
+
+@kernel_type.register
+def _(layer: Conv2d) -> str:
+    k = f"{layer.kernel_h}x{layer.kernel_w}"
+    if layer.is_depthwise:
+        return f"dwconv{k}"
+    return f"gconv{k}" if layer.groups > 1 else f"conv{k}"
+
+
+@kernel_type.register
+def _(layer: Linear) -> str:
+    return "linear"
+
+
+@kernel_type.register
+def _(layer: MatMul) -> str:
+    return "matmul"
+
+
+@kernel_type.register
+def _(layer: Pool2d) -> str:
+    return f"{layer.op}pool"
+
+
+@kernel_type.register
+def _(layer: GlobalPool) -> str:
+    return f"global_{layer.op}pool"
+
+
+@kernel_type.register
+def _(layer: Elementwise) -> str:
+    return f"eltwise_{layer.op}"
+
+
+@kernel_type.register
+def _(layer: Activation) -> str:
+    return f"act_{layer.op}"
+
+
+@kernel_type.register
+def _(layer: Norm) -> str:
+    return layer.op
+
+
+@kernel_type.register
+def _(layer: Concat) -> str:
+    return "concat"
+
+
+@kernel_type.register
+def _(layer: Reshape) -> str:
+    return f"reshape_{layer.op}"
 
 
 @dataclass(frozen=True)

@@ -286,53 +286,58 @@ class Structure:
         return self.word_bits / 8
 
 
-def _template(cost_model: Any) -> str:
-    from hwsim.devices.dpu import DpuConfig
-    from hwsim.devices.eyeriss import EyerissConfig
-    from hwsim.devices.nvdla import NvdlaConfig
-    from hwsim.devices.roofline import RooflineConfig
-    from hwsim.devices.systolic_device import SystolicDeviceConfig
+def _systolic(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
+    a = cfg.array
+    bits = ov.word_bits or 8 * cfg.bytes_per_element
+    wb = bits / 8  # SCALE-Sim counts words; their physical width is word_bits
+    if_banks = ov.sram_banks or a.ifmap_sram_bank_num  # SCALE-Sim's [layout] bank counts unless overridden
+    f_banks = ov.sram_banks or a.filter_sram_bank_num
+    return Structure("systolic", a.num_pes, bits, 3 * wb,
+                     (Sram("ifmap", a.ifmap_sram_kb * wb, if_banks), Sram("filter", a.filter_sram_kb * wb, f_banks),
+                      Sram("ofmap", a.ofmap_sram_kb * wb, banks)),
+                     "ifmap", "filter", "ofmap", 0.0, 0.0, 2.0, float(cfg.clock_mhz))
 
-    for kind, cls in (("systolic", SystolicDeviceConfig), ("eyeriss", EyerissConfig), ("dpu", DpuConfig),
-                      ("nvdla", NvdlaConfig), ("roofline", RooflineConfig)):
-        if isinstance(cost_model, cls):
-            return kind
-    raise SiliconError(f"no silicon model for a {type(cost_model).__name__} device")
+
+def _eyeriss(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
+    bits = ov.word_bits or 8 * cfg.bytes_per_element
+    spad = cfg.filter_spad_words + cfg.ifmap_spad_words + cfg.psum_spad_words
+    return Structure("eyeriss", cfg.pe_rows * cfg.pe_cols, bits, spad * bits / 8, (Sram("glb", cfg.glb_kib, banks),),
+                     "glb", "glb", "glb", 0.0, 0.0, 4.0, float(cfg.clock_mhz))
+
+
+def _dpu(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
+    pp, icp, ocp = cfg.parallelism
+    bits = ov.word_bits or 8  # INT8 engine
+    return Structure("dpu", pp * icp * ocp, bits, 2 * bits / 8 + 4,
+                     (Sram("feature", cfg.feature_buffer_kib, banks), Sram("weight", cfg.weight_buffer_kib, banks)),
+                     "feature", "weight", "feature", float(ocp), float(pp), 2.0, float(cfg.clock_mhz))
+
+
+def _nvdla(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
+    bits = ov.word_bits or 8 * cfg.bytes_per_element
+    return Structure("nvdla", cfg.atomic_c * cfg.atomic_k, bits, 2 * bits / 8 + 4, (Sram("cbuf", cfg.cbuf_kib, banks),),
+                     "cbuf", "cbuf", "cbuf", float(cfg.atomic_k), 16.0, 2.0, float(cfg.clock_mhz))
+
+
+def _roofline(cfg: Any, ov: SiliconOverrides, banks: int) -> Structure:
+    bits = ov.word_bits or 8 * cfg.bytes_per_element
+    return Structure("roofline", max(1, math.ceil(cfg.macs_per_cycle)), bits, 2 * bits / 8 + 4, (), None, None, None,
+                     1.0, 1.0, 2.0, float(cfg.clock_mhz))
+
+
+#: Template kind (``TemplateConfig.kind``) -> its structure (see docs/silicon.md for the table of choices).
+_STRUCTURES = {"systolic": _systolic, "eyeriss": _eyeriss, "dpu": _dpu, "nvdla": _nvdla, "roofline": _roofline}
 
 
 def structure(device: Any) -> Structure:
-    """The :class:`Structure` of ``device`` (an :class:`~hwsim.devices.base.AcceleratorDevice`)."""
+    """The :class:`Structure` of ``device`` (an :class:`~hwsim.devices.base.AcceleratorDevice`); a template
+    without a silicon model raises :class:`SiliconError`."""
     cfg = device.cost_model
+    kind = getattr(type(cfg), "kind", "")
+    if kind not in _STRUCTURES:
+        raise SiliconError(f"no silicon model for a {type(cfg).__name__} device (template {kind!r})")
     ov = device_overrides(device)
-    kind = _template(cfg)
-    banks = ov.sram_banks or 1
-    b = int(getattr(cfg, "bytes_per_element", 1))
-    if kind == "systolic":
-        a = cfg.array
-        bits = ov.word_bits or 8 * b
-        wb = bits / 8  # SCALE-Sim counts words; their physical width is word_bits
-        return Structure(kind, a.num_pes, bits, 3 * wb,
-                         (Sram("ifmap", a.ifmap_sram_kb * wb, banks), Sram("filter", a.filter_sram_kb * wb, banks),
-                          Sram("ofmap", a.ofmap_sram_kb * wb, banks)),
-                         "ifmap", "filter", "ofmap", 0.0, 0.0, 2.0, float(cfg.clock_mhz))
-    if kind == "eyeriss":
-        bits = ov.word_bits or 8 * b
-        spad = cfg.filter_spad_words + getattr(cfg, "ifmap_spad_words", 12) + getattr(cfg, "psum_spad_words", 24)
-        return Structure(kind, cfg.pe_rows * cfg.pe_cols, bits, spad * bits / 8, (Sram("glb", cfg.glb_kib, banks),),
-                         "glb", "glb", "glb", 0.0, 0.0, 4.0, float(cfg.clock_mhz))
-    if kind == "dpu":
-        pp, icp, ocp = cfg.parallelism
-        bits = ov.word_bits or 8 * b
-        return Structure(kind, pp * icp * ocp, bits, 2 * bits / 8 + 4,
-                         (Sram("feature", cfg.feature_buffer_kib, banks), Sram("weight", cfg.weight_buffer_kib, banks)),
-                         "feature", "weight", "feature", float(ocp), float(pp), 2.0, float(cfg.clock_mhz))
-    if kind == "nvdla":
-        bits = ov.word_bits or 8 * b
-        return Structure(kind, cfg.atomic_c * cfg.atomic_k, bits, 2 * bits / 8 + 4, (Sram("cbuf", cfg.cbuf_kib, banks),),
-                         "cbuf", "cbuf", "cbuf", float(cfg.atomic_k), 16.0, 2.0, float(cfg.clock_mhz))
-    bits = ov.word_bits or 8 * b
-    return Structure(kind, max(1, math.ceil(cfg.macs_per_cycle)), bits, 2 * bits / 8 + 4, (), None, None, None,
-                     1.0, 1.0, 2.0, float(cfg.clock_mhz))
+    return _STRUCTURES[kind](cfg, ov, ov.sram_banks or 1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -448,22 +453,30 @@ def kernel_events(device: Any, kernel: Any, dram_read_bytes: float, dram_write_b
     return ev
 
 
-def event_counts(device: Any, network: Network, profile: Any = None) -> Mapping[str, float]:
-    """Events of one inference of ``network`` on ``device`` (every key of :func:`energy_coefficients`; CPU
-    fallback kernels excluded). ``profile`` (``device.profile(network)``) is reused when given."""
+def _kernel_rows(device: Any, network: Network, profile: Any) -> list[tuple[Any, dict[str, float]]]:
+    """(profile row, events) of every accelerator kernel of one inference."""
     if not isinstance(network, Network):
-        raise SiliconError(f"event_counts needs the Network (on-chip counts depend on layer shapes), got "
+        raise SiliconError(f"event counts need the Network (on-chip counts depend on layer shapes), got "
                            f"{type(network).__name__}")
     st = structure(device)
     prof = profile if profile is not None else device.profile(network)
-    kernels = device.kernels(network)
+    return [(row, kernel_events(device, k, row.dram_read_bytes, row.dram_write_bytes, st))
+            for k, row in zip(device.kernels(network), prof.kernels, strict=True) if not k.on_cpu]
+
+
+def _sum_events(device: Any, rows: list[tuple[Any, dict[str, float]]]) -> Mapping[str, float]:
     totals = dict.fromkeys(energy_coefficients(device), 0.0)
-    for k, row in zip(kernels, prof.kernels, strict=True):
-        if k.on_cpu:
-            continue
-        for name, v in kernel_events(device, k, row.dram_read_bytes, row.dram_write_bytes, st).items():
+    for _, ev in rows:
+        for name, v in ev.items():
             totals[name] += v
     return MappingProxyType(totals)
+
+
+def event_counts(device: Any, network: Network, profile: Any = None) -> Mapping[str, float]:
+    """Events of one inference of ``network`` on ``device`` (every key of :func:`energy_coefficients`; CPU
+    fallback kernels excluded): the sum of :func:`kernel_events` over the kernels. ``profile``
+    (``device.profile(network)``) is reused when given."""
+    return _sum_events(device, _kernel_rows(device, network, profile))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -506,7 +519,7 @@ def design_peak_power_w(device: Any) -> float:
 class SiliconReport:
     """Silicon cost of one inference: ``area_mm2`` (and by component), ``energy_mj`` (dynamic + static) with
     ``energy_breakdown_mj`` over :data:`CATEGORIES`, average power ``power_w_avg`` = energy / device time,
-    ``power_w_peak`` = static + the highest dynamic power of any kernel, ``device_ms`` the accelerator time
+    ``power_w_peak`` = static + the highest dynamic power of any kernel (at least the average), ``device_ms`` the accelerator time
     the static energy is charged over, ``node_nm`` the technology node."""
 
     device: str
@@ -535,28 +548,76 @@ def silicon_report(device: Any, network: Network, profile: Any = None, run: Any 
     res = run if run is not None else device.run(network)
     coef = energy_coefficients(device)
     cats = event_categories(device)
-    counts = event_counts(device, network, prof)
+    rows = _kernel_rows(device, network, prof)
     by_cat = dict.fromkeys(CATEGORIES, 0.0)
-    for name, n in counts.items():
+    for name, n in _sum_events(device, rows).items():
         by_cat[cats[name]] += coef[name] * n * 1e-9  # pJ -> mJ
     static_w = static_power_w(device)
     by_cat["static"] = static_w * res.device_ms  # W * ms = mJ
     energy = math.fsum(by_cat.values())
-    st = structure(device)
-    peak_dyn = 0.0
-    for k, row in zip(device.kernels(network), prof.kernels, strict=True):
-        if k.on_cpu or row.latency_ms <= 0:
-            continue
-        ev = kernel_events(device, k, row.dram_read_bytes, row.dram_write_bytes, st)
-        pj = math.fsum(coef[n] * v for n, v in ev.items())
-        peak_dyn = max(peak_dyn, pj * 1e-9 / row.latency_ms)  # mJ / ms = W
+    peak_dyn = max((math.fsum(coef[n] * v for n, v in ev.items()) * 1e-9 / row.latency_ms  # mJ / ms = W
+                    for row, ev in rows if row.latency_ms > 0), default=0.0)
     avg = energy / res.device_ms if res.device_ms > 0 else static_w
+    peak = max(static_w + peak_dyn, avg)  # weight prefetch overlap can make the average exceed every kernel's
     return SiliconReport(device.name, network.name, resolve_figures(device_overrides(device)).node_nm,
                          area_mm2(device), area_breakdown_mm2(device), energy, MappingProxyType(by_cat), avg,
-                         static_w + peak_dyn, static_w, res.device_ms)
+                         peak, static_w, res.device_ms)
+
+
+# ------------------------------------------------------------------------------------------------
+# checks against references outside this project
+# ------------------------------------------------------------------------------------------------
+#: Accelergy's eyeriss_like design (timeloop-accelergy-exercises baseline_designs, 45 nm ART summary).
+ACCELERGY_EYERISS_LIKE = MappingProxyType({"pe_array_mm2": 168 * 5669e-6, "glb_mm2": 1_162_549e-6})
+#: Eyeriss (ISCA 2016, Table IV) energy per access relative to a MAC: DRAM, global buffer, network, RF, MAC.
+EYERISS_RELATIVE_ENERGY = MappingProxyType({"dram": 200.0, "buffer": 6.0, "network": 2.0, "rf": 1.0, "mac": 1.0})
+
+
+def eyeriss_like_device() -> Any:
+    """Accelergy's eyeriss_like configuration as our eyeriss template: 12 x 14 PEs, 16-bit, 440 B of
+    scratchpads per PE (ifmap 12, weights 192, psum 16 words), a 128 KB global buffer, 45 nm (the default)."""
+    from hwsim.devices.config import device_from_tables
+
+    return device_from_tables({"device": {"name": "accelergy-eyeriss-like", "kind": "eyeriss"},
+                               "hardware": {"pe_rows": 12, "pe_cols": 14, "glb_kib": 128.0, "filter_spad_words": 192,
+                                            "ifmap_spad_words": 12, "psum_spad_words": 16, "bytes_per_element": 2}},
+                              "accelergy eyeriss_like")
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """One number of ours against a published one: ``rel`` = ours / reference - 1."""
+
+    name: str
+    ours: float
+    reference: float
+    unit: str
+
+    @property
+    def rel(self) -> float:
+        return self.ours / self.reference - 1
+
+
+def reference_checks() -> tuple[ReferenceCheck, ...]:
+    """The area of :func:`eyeriss_like_device` against Accelergy's ART summary, and the default energy per
+    16-bit word access relative to a MAC against Eyeriss Table IV (docs/silicon.md)."""
+    d = eyeriss_like_device()
+    a = area_breakdown_mm2(d)
+    ref = ACCELERGY_EYERISS_LIKE
+    c = energy_coefficients(d)
+    word = structure(d).word_bytes
+    ours = {"dram": c["dram_read_byte"] * word, "buffer": c["glb_read_byte"] * word, "network": c["noc_word"],
+            "rf": c["rf_word"], "mac": c["mac"]}
+    out = [ReferenceCheck("area: 168 PEs (MAC + 440 B)", a["mac"] + a["rf"] + a["noc"], ref["pe_array_mm2"], "mm^2"),
+           ReferenceCheck("area: 128 KB global buffer", a["sram"], ref["glb_mm2"], "mm^2"),
+           ReferenceCheck("area: total", area_mm2(d), ref["pe_array_mm2"] + ref["glb_mm2"], "mm^2")]
+    out += [ReferenceCheck(f"energy per access / MAC: {k}", ours[k] / c["mac"], v, "x MAC")
+            for k, v in EYERISS_RELATIVE_ENERGY.items()]
+    return tuple(out)
 
 
 __all__ = [
+    "ACCELERGY_EYERISS_LIKE", "EYERISS_RELATIVE_ENERGY", "ReferenceCheck", "eyeriss_like_device", "reference_checks",
     "CATEGORIES", "FIGURES", "EnergyTerm", "Figure", "SiliconError", "SiliconOverrides", "SiliconParams",
     "SiliconReport", "Sram", "Structure", "alu_op_pj", "area_breakdown_mm2", "area_mm2", "design_peak_power_w",
     "device_overrides",

@@ -11,6 +11,7 @@ Inputs and weights are drawn from an explicit seeded ``torch.Generator``; the gl
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -157,75 +158,142 @@ def measure_module(module: Any, input_shape: tuple[int, ...], *, device: str = "
     return time_callable(lambda: module(x), warmup, repeats, threads, device, clock)
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """Seeded random tensors for one layer op: ``rnd(*shape)`` is a batch-1 input, ``tensor(shape)`` a weight."""
+
+    generator: Any
+    device: str
+
+    def rnd(self, *shape: int) -> Any:
+        import torch
+
+        return torch.randn((1, *shape), generator=self.generator).to(self.device)
+
+    def tensor(self, shape: tuple[int, ...]) -> Any:
+        import torch
+
+        return torch.randn(shape, generator=self.generator).to(self.device)
+
+
 def layer_op(layer: Layer, seed: int = 0, device: str = "cpu") -> Callable[[], Any]:
     """A zero-argument callable running ``layer`` alone as the equivalent torch op on seeded random data."""
     import torch
+
+    return _torch_op(layer, _Draw(torch.Generator().manual_seed(seed), device))
+
+
+@functools.singledispatch
+def _torch_op(layer: Layer, d: _Draw) -> Callable[[], Any]:
+    """The torch op of ``layer`` on data drawn from ``d``, one rule per layer kind."""
+    raise BoardError(f"layer {layer.name!r}: kind {layer.kind!r} has no local torch op")
+
+
+@_torch_op.register
+def _(layer: Conv2d, d: _Draw) -> Callable[[], Any]:
     import torch.nn.functional as F
 
-    g = torch.Generator().manual_seed(seed)
+    x = d.rnd(layer.in_channels, layer.in_h, layer.in_w)
+    w = d.tensor((layer.out_channels, layer.in_channels // layer.groups, layer.kernel_h, layer.kernel_w))
+    b = d.tensor((layer.out_channels,)) if layer.bias else None
+    st, pd, dl = (layer.stride_h, layer.stride_w), (layer.pad_h, layer.pad_w), (layer.dilation_h, layer.dilation_w)
+    return lambda: F.conv2d(x, w, b, st, pd, dl, layer.groups)
 
-    def rnd(*shape: int) -> Any:
-        return torch.randn((1, *shape), generator=g).to(device)
 
-    if isinstance(layer, Conv2d):
-        x = rnd(layer.in_channels, layer.in_h, layer.in_w)
-        w = torch.randn((layer.out_channels, layer.in_channels // layer.groups, layer.kernel_h, layer.kernel_w),
-                        generator=g).to(device)
-        b = torch.randn((layer.out_channels,), generator=g).to(device) if layer.bias else None
-        st, pd, dl = (layer.stride_h, layer.stride_w), (layer.pad_h, layer.pad_w), (layer.dilation_h, layer.dilation_w)
-        return lambda: F.conv2d(x, w, b, st, pd, dl, layer.groups)
-    if isinstance(layer, Linear):
-        x = rnd(*layer.input_shape)
-        w = torch.randn((layer.out_features, layer.k), generator=g).to(device)
-        b = torch.randn((layer.out_features,), generator=g).to(device) if layer.bias else None
-        return lambda: F.linear(x, w, b)
-    if isinstance(layer, MatMul):
-        a, bm = rnd(*layer.a_shape), rnd(*layer.b_shape)
-        return lambda: torch.matmul(a, bm)
-    if isinstance(layer, Pool2d):
-        x = rnd(layer.channels, layer.in_h, layer.in_w)
-        k, s, p = (layer.kernel_h, layer.kernel_w), (layer.stride_h, layer.stride_w), (layer.pad_h, layer.pad_w)
-        if layer.op == "max":
-            return lambda: F.max_pool2d(x, k, s, p, ceil_mode=layer.ceil_mode)
-        return lambda: F.avg_pool2d(x, k, s, p, ceil_mode=layer.ceil_mode, count_include_pad=False)
-    if isinstance(layer, GlobalPool):
-        x = rnd(layer.channels, layer.in_h, layer.in_w)
-        return (lambda: F.adaptive_avg_pool2d(x, 1)) if layer.op == "avg" else (lambda: F.adaptive_max_pool2d(x, 1))
-    if isinstance(layer, Elementwise):
-        xs = [rnd(*s) for s in layer.operand_shapes]
-        op = torch.add if layer.op == "add" else torch.mul
+@_torch_op.register
+def _(layer: Linear, d: _Draw) -> Callable[[], Any]:
+    import torch.nn.functional as F
 
-        def elt() -> Any:
-            y = xs[0]
-            for t in xs[1:]:
-                y = op(y, t)
-            return y
-        return elt
-    if isinstance(layer, Activation):
-        x = rnd(*layer.shape)
-        fns = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid, "swish": F.silu, "hardswish": F.hardswish,
-               "hardsigmoid": F.hardsigmoid, "gelu": F.gelu, "tanh": torch.tanh,
-               "softmax": lambda t: torch.softmax(t, -1)}
-        f = fns[layer.op]
-        return lambda: f(x)
-    if isinstance(layer, Norm):
-        x = rnd(*layer.shape)
-        c = layer.features
-        wt, bs = torch.ones(c).to(device), torch.zeros(c).to(device)
-        if layer.op == "batchnorm":
-            rm, rv = torch.zeros(c).to(device), torch.ones(c).to(device)
-            return lambda: F.batch_norm(x, rm, rv, wt, bs, False)
-        return lambda: F.layer_norm(x, (c,), wt, bs)
-    if isinstance(layer, Concat):
-        xs = [rnd(*s) for s in layer.operand_shapes]
-        return lambda: torch.cat(xs, dim=layer.axis + 1)
-    if isinstance(layer, Reshape):
-        x = rnd(*layer.input_shape)
-        if layer.op == "slice":
-            n = math.prod(layer.target_shape)
-            return lambda: x.reshape(-1)[:n].reshape((1, *layer.target_shape)).contiguous()
-        return lambda: x.reshape((1, *layer.target_shape)).contiguous()
-    raise BoardError(f"layer {layer.name!r}: kind {layer.kind!r} has no local torch op")
+    x = d.rnd(*layer.input_shape)
+    w = d.tensor((layer.out_features, layer.k))
+    b = d.tensor((layer.out_features,)) if layer.bias else None
+    return lambda: F.linear(x, w, b)
+
+
+@_torch_op.register
+def _(layer: MatMul, d: _Draw) -> Callable[[], Any]:
+    import torch
+
+    a, bm = d.rnd(*layer.a_shape), d.rnd(*layer.b_shape)
+    return lambda: torch.matmul(a, bm)
+
+
+@_torch_op.register
+def _(layer: Pool2d, d: _Draw) -> Callable[[], Any]:
+    import torch.nn.functional as F
+
+    x = d.rnd(layer.channels, layer.in_h, layer.in_w)
+    k, s, p = (layer.kernel_h, layer.kernel_w), (layer.stride_h, layer.stride_w), (layer.pad_h, layer.pad_w)
+    if layer.op == "max":
+        return lambda: F.max_pool2d(x, k, s, p, ceil_mode=layer.ceil_mode)
+    return lambda: F.avg_pool2d(x, k, s, p, ceil_mode=layer.ceil_mode, count_include_pad=False)
+
+
+@_torch_op.register
+def _(layer: GlobalPool, d: _Draw) -> Callable[[], Any]:
+    import torch.nn.functional as F
+
+    x = d.rnd(layer.channels, layer.in_h, layer.in_w)
+    return (lambda: F.adaptive_avg_pool2d(x, 1)) if layer.op == "avg" else (lambda: F.adaptive_max_pool2d(x, 1))
+
+
+@_torch_op.register
+def _(layer: Elementwise, d: _Draw) -> Callable[[], Any]:
+    import torch
+
+    xs = [d.rnd(*s) for s in layer.operand_shapes]
+    op = torch.add if layer.op == "add" else torch.mul
+
+    def elt() -> Any:
+        y = xs[0]
+        for t in xs[1:]:
+            y = op(y, t)
+        return y
+    return elt
+
+
+@_torch_op.register
+def _(layer: Activation, d: _Draw) -> Callable[[], Any]:
+    import torch
+    import torch.nn.functional as F
+
+    x = d.rnd(*layer.shape)
+    fns = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid, "swish": F.silu, "hardswish": F.hardswish,
+           "hardsigmoid": F.hardsigmoid, "gelu": F.gelu, "tanh": torch.tanh,
+           "softmax": lambda t: torch.softmax(t, -1)}
+    f = fns[layer.op]
+    return lambda: f(x)
+
+
+@_torch_op.register
+def _(layer: Norm, d: _Draw) -> Callable[[], Any]:
+    import torch
+    import torch.nn.functional as F
+
+    x = d.rnd(*layer.shape)
+    c = layer.features
+    wt, bs = torch.ones(c).to(d.device), torch.zeros(c).to(d.device)
+    if layer.op == "batchnorm":
+        rm, rv = torch.zeros(c).to(d.device), torch.ones(c).to(d.device)
+        return lambda: F.batch_norm(x, rm, rv, wt, bs, False)
+    return lambda: F.layer_norm(x, (c,), wt, bs)
+
+
+@_torch_op.register
+def _(layer: Concat, d: _Draw) -> Callable[[], Any]:
+    import torch
+
+    xs = [d.rnd(*s) for s in layer.operand_shapes]
+    return lambda: torch.cat(xs, dim=layer.axis + 1)
+
+
+@_torch_op.register
+def _(layer: Reshape, d: _Draw) -> Callable[[], Any]:
+    x = d.rnd(*layer.input_shape)
+    if layer.op == "slice":
+        n = math.prod(layer.target_shape)
+        return lambda: x.reshape(-1)[:n].reshape((1, *layer.target_shape)).contiguous()
+    return lambda: x.reshape((1, *layer.target_shape)).contiguous()
 
 
 class TorchLocalDevice:

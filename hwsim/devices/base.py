@@ -47,6 +47,7 @@ A kernel's time is ``overhead + max(compute, memory)``: compute and DRAM transfe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -344,7 +345,24 @@ class Device(Protocol):
 # ------------------------------------------------------------------------------------------------
 # the shared fusion pass
 # ------------------------------------------------------------------------------------------------
-_ANCHORS = (Conv2d, Linear, MatMul)
+#: Layers whose work is multiply-accumulates on the main array (the anchors of conv-like kernels).
+MAC_LAYERS = (Conv2d, Linear, MatMul)
+#: Layers that only move data (no arithmetic): concatenation and flatten/reshape/slice.
+LAYOUT_LAYERS = (Concat, Reshape)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """What the fusion phases read of a network: layers in topological order, their positions, the consumers
+    of each layer, the network outputs, the layers left to the CPU and the eliminated layout aliases."""
+
+    network: Network
+    layers: tuple[Layer, ...]
+    pos: Mapping[str, int]
+    consumers: Mapping[str, list[str]]
+    outputs: frozenset[str]
+    cpu: frozenset[str] = frozenset()
+    alias: frozenset[str] = frozenset()
 
 
 def fuse(network: Network, mech: Mechanisms, cost_model: CostModel) -> tuple[Kernel, ...]:
@@ -353,7 +371,22 @@ def fuse(network: Network, mech: Mechanisms, cost_model: CostModel) -> tuple[Ker
     Layers the device cannot run become single-layer CPU kernels when ``mech.cpu_fallback`` is set and
     raise :class:`DeviceError` otherwise. Kernels come back in a dependency-respecting order (stable:
     ties follow the network's topological order of each kernel's first layer).
+
+    Phases: index the graph, pick the CPU layers (:func:`_cpu_layers`), eliminate layout layers
+    (:func:`_layout_aliases`), grow each kernel along sole consumers by the
+    per-kind rules of :func:`_join` (:func:`_group_layers`), credit the
+    aliases (:func:`_alias_owners`), count boundary traffic (:func:`_make_kernels`), order the kernels by their
+    dependencies (:func:`_order_kernels`).
     """
+    g = _index(network)
+    g = dataclasses.replace(g, cpu=_cpu_layers(g, mech, cost_model))
+    g = dataclasses.replace(g, alias=_layout_aliases(g, mech))
+    groups, group_of = _group_layers(g, mech, cost_model)
+    kernels = _make_kernels(g, groups, group_of, _alias_owners(g, group_of))
+    return _order_kernels(g, kernels, groups, group_of)
+
+
+def _index(network: Network) -> _Graph:
     layers = network.layers
     pos = {layer.name: i for i, layer in enumerate(layers)}
     consumers: dict[str, list[str]] = {layer.name: [] for layer in layers}
@@ -361,155 +394,236 @@ def fuse(network: Network, mech: Mechanisms, cost_model: CostModel) -> tuple[Ker
         for src in node.inputs:
             if src in consumers:
                 consumers[src].append(node.layer.name)
-    outputs = set(network.outputs)
+    return _Graph(network, tuple(layers), pos, consumers, frozenset(network.outputs))
 
+
+def _cpu_layers(g: _Graph, mech: Mechanisms, cost_model: CostModel) -> frozenset[str]:
+    """Layers the device cannot run (CPU kernels), or :class:`DeviceError` without ``cpu_fallback``."""
     cpu: set[str] = set()
-    for layer in layers:
+    for layer in g.layers:
         reason = cost_model.unsupported(layer)
         if reason is not None:
             if not mech.cpu_fallback:
                 raise DeviceError(f"layer {layer.name!r} ({layer.kind}): {reason} "
                                   f"(set mechanisms.cpu_fallback = true to run it on the host CPU)")
             cpu.add(layer.name)
+    return frozenset(cpu)
 
-    # layout aliases: eliminated flatten/reshape and channel concats
+
+def _layout_aliases(g: _Graph, mech: Mechanisms) -> frozenset[str]:
+    """Flatten/reshape layers and channel concats eliminated by ``fuse_layout`` (producers write in place)."""
     alias: set[str] = set()
     if mech.fuse_layout:
-        for layer in layers:
-            if layer.name in cpu:
+        for layer in g.layers:
+            if layer.name in g.cpu:
                 continue
-            flat = isinstance(layer, Reshape) and layer.op in ("flatten", "reshape")
-            cat = isinstance(layer, Concat) and layer.param_inputs == 0 and layer.name not in outputs
-            if flat or cat:
-                if any(p in pos for p in network.predecessors(layer.name)):
-                    alias.add(layer.name)
+            if _eliminable(layer, g) and any(p in g.pos for p in g.network.predecessors(layer.name)):
+                alias.add(layer.name)
+    return frozenset(alias)
 
-    def sole_consumer(name: str) -> str | None:
-        cs = consumers[name]
-        if len(cs) != 1 or name in outputs:
-            return None
-        c = cs[0]
-        return None if c in cpu or c in alias else c
 
+@functools.singledispatch
+def _eliminable(layer: Layer, g: _Graph) -> bool:
+    """Whether ``fuse_layout`` may eliminate ``layer``, one rule per layer kind (default: no)."""
+    return False
+
+
+@_eliminable.register
+def _(layer: Reshape, g: _Graph) -> bool:
+    return layer.op in ("flatten", "reshape")
+
+
+@_eliminable.register
+def _(layer: Concat, g: _Graph) -> bool:
+    return layer.param_inputs == 0 and layer.name not in g.outputs
+
+
+def _sole_consumer(g: _Graph, name: str) -> str | None:
+    """The one consumer of ``name`` when a kernel may grow into it (not an output, a CPU layer or an alias)."""
+    cs = g.consumers[name]
+    if len(cs) != 1 or name in g.outputs:
+        return None
+    c = cs[0]
+    return None if c in g.cpu or c in g.alias else c
+
+
+def _group_layers(g: _Graph, mech: Mechanisms, cost_model: CostModel) -> tuple[list[list[Layer]], dict[str, int]]:
+    """Kernels as layer groups: each non-alias layer not yet taken starts one and absorbs its chain of sole
+    consumers while :func:`_join` accepts them. Returns the groups and layer name -> group index."""
     group_of: dict[str, int] = {}
     groups: list[list[Layer]] = []
-    for layer in layers:
-        if layer.name in group_of or layer.name in alias:
+    for layer in g.layers:
+        if layer.name in group_of or layer.name in g.alias:
             continue
         members = [layer]
         group_of[layer.name] = len(groups)
-        if layer.name not in cpu:
-            has = {"bn": False, "act": False, "add": False, "pool": False, "dw": False}
-            tail = layer
+        if layer.name not in g.cpu:
+            j = _Join(members, {"bn": False, "act": False, "add": False, "pool": False, "dw": False}, layer, g,
+                      mech, cost_model)
             while True:
-                nxt_name = sole_consumer(tail.name)
+                nxt_name = _sole_consumer(g, j.tail.name)
                 if nxt_name is None or nxt_name in group_of:
                     break
-                nxt = network[nxt_name]
-                if not _may_join(nxt, members, has, tail, network, pos, mech, cost_model):
+                nxt = g.network[nxt_name]
+                if not _join(nxt, j):
                     break
                 members.append(nxt)
                 group_of[nxt_name] = len(groups)
-                tail = nxt
+                j.tail = nxt
         groups.append(members)
+    return groups, group_of
 
-    # where aliases are credited: the kernel of their first producing layer (through other aliases)
+
+def _alias_owners(g: _Graph, group_of: Mapping[str, int]) -> dict[str, int]:
+    """Alias -> the kernel it is credited to: that of its first producing layer (through other aliases)."""
     alias_owner: dict[str, int] = {}
-    for layer in layers:
-        if layer.name in alias:
-            srcs = [p for p in network.predecessors(layer.name)]
-            first = min(srcs, key=pos.__getitem__)
-            alias_owner[layer.name] = alias_owner[first] if first in alias else group_of[first]
+    for layer in g.layers:
+        if layer.name in g.alias:
+            srcs = [p for p in g.network.predecessors(layer.name)]
+            first = min(srcs, key=g.pos.__getitem__)
+            alias_owner[layer.name] = alias_owner[first] if first in g.alias else group_of[first]
+    return alias_owner
 
-    # traffic: activation elements crossing kernel boundaries
+
+def _make_kernels(g: _Graph, groups: Sequence[Sequence[Layer]], group_of: Mapping[str, int],
+                  alias_owner: Mapping[str, int]) -> list[Kernel]:
+    """One :class:`Kernel` per group, with the activation elements crossing its boundary (an alias is never
+    inside a kernel: reads through it come from DRAM)."""
     def owner(name: str) -> int | None:
-        if name in alias:
-            return None  # an alias is never inside a kernel: reads through it come from DRAM
-        return group_of.get(name)
+        return None if name in g.alias else group_of.get(name)
 
     kernels: list[Kernel] = []
     for gi, members in enumerate(groups):
         names = {m.name for m in members}
         in_el = 0
         for m in members:
-            node = network.node(m.name)
+            node = g.network.node(m.name)
             for src, shape in zip(node.inputs, m.input_shapes):
                 if src not in names or owner(src) != gi:
                     in_el += math.prod(shape)
         out_el = 0
         for m in members:
-            if m.name in outputs or any(c not in names for c in consumers[m.name]):
+            if m.name in g.outputs or any(c not in names for c in g.consumers[m.name]):
                 out_el += m.output_elements
         aliases = tuple(a for a, o in alias_owner.items() if o == gi)
         kernels.append(Kernel(members[0].name, tuple(members), in_el, out_el, aliases,
-                              on_cpu=members[0].name in cpu))
+                              on_cpu=members[0].name in g.cpu))
+    return kernels
 
-    # order kernels by dependencies (a fused add may follow a kernel that comes later in layer order)
-    g = nx.DiGraph()
-    g.add_nodes_from(range(len(kernels)))
+
+def _order_kernels(g: _Graph, kernels: Sequence[Kernel], groups: Sequence[Sequence[Layer]],
+                   group_of: Mapping[str, int]) -> tuple[Kernel, ...]:
+    """Kernels in dependency order (a fused add may follow a kernel that comes later in layer order); ties
+    follow the position of each kernel's first layer."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(kernels)))
+
     def producer_groups(name: str) -> list[int]:
-        if name in alias:
-            return [x for p in network.predecessors(name) for x in producer_groups(p)]
+        if name in g.alias:
+            return [x for p in g.network.predecessors(name) for x in producer_groups(p)]
         return [group_of[name]] if name in group_of else []
+
     for gi, members in enumerate(groups):
         for m in members:
-            for src in network.predecessors(m.name):
+            for src in g.network.predecessors(m.name):
                 for pg in producer_groups(src):
                     if pg != gi:
-                        g.add_edge(pg, gi)
-    if not nx.is_directed_acyclic_graph(g):  # cannot happen with the sole-consumer rules; guard anyway
-        raise DeviceError(f"network {network.name!r}: fusion produced a cyclic kernel graph")
-    order = list(nx.lexicographical_topological_sort(g, key=lambda i: pos[groups[i][0].name]))
+                        dag.add_edge(pg, gi)
+    if not nx.is_directed_acyclic_graph(dag):  # cannot happen with the sole-consumer rules; guard anyway
+        raise DeviceError(f"network {g.network.name!r}: fusion produced a cyclic kernel graph")
+    order = list(nx.lexicographical_topological_sort(dag, key=lambda i: g.pos[groups[i][0].name]))
     return tuple(kernels[i] for i in order)
 
 
-def _may_join(nxt: Layer, members: list[Layer], has: dict[str, bool], tail: Layer, network: Network,
-              pos: Mapping[str, int], mech: Mechanisms, cost_model: CostModel) -> bool:
-    """Whether ``nxt`` (the sole consumer of ``tail``) fuses into the kernel ``members``."""
-    anchor = members[0]
-    conv_like = isinstance(anchor, _ANCHORS)
-    if isinstance(nxt, Norm) and nxt.op == "batchnorm":
-        ok = mech.fuse_conv_bn_act and not has["bn"] and not has["act"] and not has["add"] and not has["pool"]
-        if ok:
-            has["bn"] = True
-        return ok
-    if isinstance(nxt, Activation):
-        ok = mech.fuse_conv_bn_act and not has["act"] and cost_model.can_fuse_activation(nxt.op)
-        if ok:
-            has["act"] = True
-        return ok
-    if isinstance(nxt, Elementwise):
-        if not (conv_like and mech.fuse_conv_eltwise and nxt.op == "add" and not has["add"] and not has["pool"]
-                and not has["act"] and nxt.param_inputs == 0 and len(nxt.input_shapes) == 2
-                and nxt.output_shape == tail.output_shape):
-            return False
-        # join only through the operand produced last, so the other operand is ready when the kernel runs
-        preds = network.node(nxt.name).inputs
-        last = max(preds, key=lambda s: pos.get(s, -1))
-        if last != tail.name or preds.count(tail.name) != 1:
-            return False
-        has["add"] = True
-        has["act"] = False  # an activation may follow the add
-        return True
-    if isinstance(nxt, Pool2d):
-        ok = conv_like and mech.fuse_conv_pool and not has["pool"] and not has["add"]
-        if ok:
-            has["pool"] = True
-        return ok
-    dense_conv = isinstance(anchor, Conv2d) and not anchor.is_depthwise
-    if isinstance(nxt, Conv2d) and nxt.is_depthwise:
-        ok = (dense_conv and mech.fuse_conv_depthwise and not has["dw"] and not has["add"] and not has["pool"]
-              and cost_model.can_fuse_into_conv(nxt))
-        if ok:
-            has.update(dw=True, bn=False, act=False)  # the depthwise conv's own BN and activation may follow
-        return ok
-    if isinstance(nxt, GlobalPool):
-        ok = (dense_conv and mech.fuse_conv_global_pool and not has["pool"] and not has["add"]
-              and cost_model.can_fuse_into_conv(nxt))
-        if ok:
-            has["pool"] = True
-        return ok
+@dataclass
+class _Join:
+    """The kernel being grown: its ``members`` so far, which fused roles it ``has`` (bn, act, add, pool, dw),
+    its last layer ``tail``, and what the join rules of :func:`_join` decide with."""
+
+    members: list[Layer]
+    has: dict[str, bool]
+    tail: Layer
+    g: _Graph
+    mech: Mechanisms
+    cost_model: CostModel
+
+    @property
+    def conv_like(self) -> bool:
+        return isinstance(self.members[0], MAC_LAYERS)
+
+    @property
+    def dense_conv(self) -> bool:
+        anchor = self.members[0]
+        return isinstance(anchor, Conv2d) and not anchor.is_depthwise
+
+
+@functools.singledispatch
+def _join(nxt: Layer, j: _Join) -> bool:
+    """Whether ``nxt`` (the sole consumer of ``j.tail``) fuses into the kernel ``j``, updating ``j.has``: one rule
+    per layer kind (default: it starts a kernel of its own)."""
     return False
+
+
+@_join.register
+def _(nxt: Norm, j: _Join) -> bool:
+    h = j.has
+    ok = (nxt.op == "batchnorm" and j.mech.fuse_conv_bn_act and not h["bn"] and not h["act"] and not h["add"]
+          and not h["pool"])
+    if ok:
+        h["bn"] = True
+    return ok
+
+
+@_join.register
+def _(nxt: Activation, j: _Join) -> bool:
+    ok = j.mech.fuse_conv_bn_act and not j.has["act"] and j.cost_model.can_fuse_activation(nxt.op)
+    if ok:
+        j.has["act"] = True
+    return ok
+
+
+@_join.register
+def _(nxt: Elementwise, j: _Join) -> bool:
+    h = j.has
+    if not (j.conv_like and j.mech.fuse_conv_eltwise and nxt.op == "add" and not h["add"] and not h["pool"]
+            and not h["act"] and nxt.param_inputs == 0 and len(nxt.input_shapes) == 2
+            and nxt.output_shape == j.tail.output_shape):
+        return False
+    # join only through the operand produced last, so the other operand is ready when the kernel runs
+    preds = j.g.network.node(nxt.name).inputs
+    last = max(preds, key=lambda s: j.g.pos.get(s, -1))
+    if last != j.tail.name or preds.count(j.tail.name) != 1:
+        return False
+    h["add"] = True
+    h["act"] = False  # an activation may follow the add
+    return True
+
+
+@_join.register
+def _(nxt: Pool2d, j: _Join) -> bool:
+    ok = j.conv_like and j.mech.fuse_conv_pool and not j.has["pool"] and not j.has["add"]
+    if ok:
+        j.has["pool"] = True
+    return ok
+
+
+@_join.register
+def _(nxt: Conv2d, j: _Join) -> bool:
+    h = j.has
+    ok = (nxt.is_depthwise and j.dense_conv and j.mech.fuse_conv_depthwise and not h["dw"] and not h["add"]
+          and not h["pool"] and j.cost_model.can_fuse_into_conv(nxt))
+    if ok:
+        h.update(dw=True, bn=False, act=False)  # the depthwise conv's own BN and activation may follow
+    return ok
+
+
+@_join.register
+def _(nxt: GlobalPool, j: _Join) -> bool:
+    ok = (j.dense_conv and j.mech.fuse_conv_global_pool and not j.has["pool"] and not j.has["add"]
+          and j.cost_model.can_fuse_into_conv(nxt))
+    if ok:
+        j.has["pool"] = True
+    return ok
 
 
 # ------------------------------------------------------------------------------------------------
@@ -701,6 +815,7 @@ def buffered_traffic(kernel: Kernel, bytes_per_element: int, act_buffer_bytes: f
 
 
 __all__ = [
+    "LAYOUT_LAYERS", "MAC_LAYERS",
     "AcceleratorDevice", "CostModel", "Device", "DeviceError", "Kernel", "KernelCost", "KernelProfile",
     "Mechanisms", "Profile", "RunResult", "Traffic", "buffered_traffic", "ceil_div", "fuse", "isolated_kernel",
     "overlap_savings_ms", "time_kernel",

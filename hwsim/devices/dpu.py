@@ -27,6 +27,7 @@ re-read (:func:`hwsim.devices.base.buffered_traffic`). Single-thread latency use
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -134,29 +135,57 @@ class DpuConfig(TemplateConfig):
 
 def dpu_unsupported(cfg: DpuConfig, layer: Layer) -> str | None:
     """Why the DPU cannot run ``layer`` (PG338 operator limits), or None."""
-    if isinstance(layer, Conv2d):
-        k = max(layer.dilation_h * (layer.kernel_h - 1) + 1, layer.dilation_w * (layer.kernel_w - 1) + 1)
-        limit = cfg.max_depthwise_kernel if layer.is_depthwise else cfg.max_kernel
-        what = "depthwise kernel" if layer.is_depthwise else "kernel"
-        if k > limit:
-            return f"{what} {layer.kernel_h}x{layer.kernel_w} (effective {k}) exceeds the DPU limit {limit}"
-        if max(layer.stride_h, layer.stride_w) > cfg.max_stride:
-            return f"stride {layer.stride_h}x{layer.stride_w} exceeds the DPU limit {cfg.max_stride}"
-        return None
-    if isinstance(layer, Pool2d):
-        if max(layer.kernel_h, layer.kernel_w) > cfg.max_pool_kernel:
-            return f"pool kernel {layer.kernel_h}x{layer.kernel_w} exceeds the DPU limit {cfg.max_pool_kernel}"
-        return None
-    if isinstance(layer, GlobalPool) and max(layer.in_h, layer.in_w) > cfg.max_pool_kernel:
+    return _unsupported(layer, cfg)
+
+
+@functools.singledispatch
+def _unsupported(layer: Layer, cfg: DpuConfig) -> str | None:
+    """The operator limit ``layer`` breaks, one rule per layer kind (default: none)."""
+    return None
+
+
+@_unsupported.register
+def _(layer: Conv2d, cfg: DpuConfig) -> str | None:
+    k = max(layer.dilation_h * (layer.kernel_h - 1) + 1, layer.dilation_w * (layer.kernel_w - 1) + 1)
+    limit = cfg.max_depthwise_kernel if layer.is_depthwise else cfg.max_kernel
+    what = "depthwise kernel" if layer.is_depthwise else "kernel"
+    if k > limit:
+        return f"{what} {layer.kernel_h}x{layer.kernel_w} (effective {k}) exceeds the DPU limit {limit}"
+    if max(layer.stride_h, layer.stride_w) > cfg.max_stride:
+        return f"stride {layer.stride_h}x{layer.stride_w} exceeds the DPU limit {cfg.max_stride}"
+    return None
+
+
+@_unsupported.register
+def _(layer: Pool2d, cfg: DpuConfig) -> str | None:
+    if max(layer.kernel_h, layer.kernel_w) > cfg.max_pool_kernel:
+        return f"pool kernel {layer.kernel_h}x{layer.kernel_w} exceeds the DPU limit {cfg.max_pool_kernel}"
+    return None
+
+
+@_unsupported.register
+def _(layer: GlobalPool, cfg: DpuConfig) -> str | None:
+    if max(layer.in_h, layer.in_w) > cfg.max_pool_kernel:
         return (f"global pool over {layer.in_h}x{layer.in_w} exceeds the DPU pool kernel limit "
                 f"{cfg.max_pool_kernel}")
-    if isinstance(layer, MatMul):
-        return "the DPU has no activation-by-activation matrix multiply"
-    if isinstance(layer, Activation) and layer.op not in cfg.activations:
-        return f"activation {layer.op!r} is not one of the DPU's {', '.join(cfg.activations)}"
-    if isinstance(layer, Norm) and layer.op != "batchnorm":
-        return f"norm {layer.op!r} is not supported (only batchnorm)"
     return None
+
+
+@_unsupported.register
+def _(layer: MatMul, cfg: DpuConfig) -> str | None:
+    return "the DPU has no activation-by-activation matrix multiply"
+
+
+@_unsupported.register
+def _(layer: Activation, cfg: DpuConfig) -> str | None:
+    if layer.op not in cfg.activations:
+        return f"activation {layer.op!r} is not one of the DPU's {', '.join(cfg.activations)}"
+    return None
+
+
+@_unsupported.register
+def _(layer: Norm, cfg: DpuConfig) -> str | None:
+    return f"norm {layer.op!r} is not supported (only batchnorm)" if layer.op != "batchnorm" else None
 
 
 def _conv_cycles(cfg: DpuConfig, conv: Conv2d) -> int:
@@ -177,24 +206,52 @@ def _alu_cycles(cfg: DpuConfig, channels: int, out_h: int, out_w: int, window: i
 
 def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[float, str]:
     """Cycles of one layer running alone in its unit, and the unit's name."""
-    pp, icp, ocp = cfg.parallelism
-    if isinstance(layer, Conv2d):
-        if layer.is_depthwise:
-            multiplier = layer.out_channels // layer.in_channels
-            window = layer.kernel_h * layer.kernel_w * multiplier
-            return _alu_cycles(cfg, layer.in_channels, layer.out_h, layer.out_w, window), "dwconv"
-        return float(_conv_cycles(cfg, layer)), "conv"
-    if isinstance(layer, Linear):
-        return float(ceil_div(layer.m, pp) * ceil_div(layer.k, icp) * ceil_div(layer.n, ocp)), "fc"
-    if isinstance(layer, Pool2d):
-        return _alu_cycles(cfg, layer.channels, layer.out_h, layer.out_w, layer.kernel_h * layer.kernel_w), "pool"
-    if isinstance(layer, GlobalPool):
-        return _alu_cycles(cfg, layer.channels, 1, 1, layer.in_h * layer.in_w), "pool"
-    if isinstance(layer, (Elementwise, Activation, Norm)):
-        return float(ceil_div(layer.output_elements * max(1, len(layer.input_shapes)), pp * icp)), "eltwise"
-    if isinstance(layer, (Concat, Reshape)):
-        return 0.0, "load-save"
+    return _cycles(layer, cfg)
+
+
+@functools.singledispatch
+def _cycles(layer: Layer, cfg: DpuConfig) -> tuple[float, str]:
+    """(cycles, unit) of ``layer`` alone, one rule per layer kind."""
     raise DeviceError(f"layer {layer.name!r}: the DPU model has no cost for kind {layer.kind!r}")
+
+
+@_cycles.register
+def _(layer: Conv2d, cfg: DpuConfig) -> tuple[float, str]:
+    if layer.is_depthwise:
+        multiplier = layer.out_channels // layer.in_channels
+        window = layer.kernel_h * layer.kernel_w * multiplier
+        return _alu_cycles(cfg, layer.in_channels, layer.out_h, layer.out_w, window), "dwconv"
+    return float(_conv_cycles(cfg, layer)), "conv"
+
+
+@_cycles.register
+def _(layer: Linear, cfg: DpuConfig) -> tuple[float, str]:
+    pp, icp, ocp = cfg.parallelism
+    return float(ceil_div(layer.m, pp) * ceil_div(layer.k, icp) * ceil_div(layer.n, ocp)), "fc"
+
+
+@_cycles.register
+def _(layer: Pool2d, cfg: DpuConfig) -> tuple[float, str]:
+    return _alu_cycles(cfg, layer.channels, layer.out_h, layer.out_w, layer.kernel_h * layer.kernel_w), "pool"
+
+
+@_cycles.register
+def _(layer: GlobalPool, cfg: DpuConfig) -> tuple[float, str]:
+    return _alu_cycles(cfg, layer.channels, 1, 1, layer.in_h * layer.in_w), "pool"
+
+
+@_cycles.register(Elementwise)
+@_cycles.register(Activation)
+@_cycles.register(Norm)
+def _(layer: Layer, cfg: DpuConfig) -> tuple[float, str]:
+    pp, icp, _ = cfg.parallelism
+    return float(ceil_div(layer.output_elements * max(1, len(layer.input_shapes)), pp * icp)), "eltwise"
+
+
+@_cycles.register(Concat)
+@_cycles.register(Reshape)
+def _(layer: Layer, cfg: DpuConfig) -> tuple[float, str]:
+    return 0.0, "load-save"
 
 
 def dpu_kernel_cost(cfg: DpuConfig, kernel: Kernel) -> KernelCost:

@@ -19,13 +19,22 @@ Energy uses the Eyeriss normalised access costs (MAC = RF = 1, inter-PE array = 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.base import (
+    LAYOUT_LAYERS,
+    MAC_LAYERS,
+    DeviceError,
+    Kernel,
+    KernelCost,
+    buffered_traffic,
+    ceil_div,
+)
 from hwsim.devices.params import non_negative, positive
 from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
-from hwsim.workload import Concat, Conv2d, Layer, Linear, MatMul, Reshape
+from hwsim.workload import Conv2d, Layer, Linear, MatMul
 
 
 @dataclass(frozen=True)
@@ -97,17 +106,26 @@ class RsMapping:
     active_pes: int
 
 
+@functools.singledispatch
 def conv_problem(layer: Layer) -> tuple[int, int, int, int, int, int, int]:
-    """(groups, M, C, R, S, E, F) of a conv-like layer (per group channels)."""
-    if isinstance(layer, Conv2d):
-        g = layer.groups
-        return (g, layer.out_channels // g, layer.in_channels // g, layer.kernel_h, layer.kernel_w,
-                layer.out_h, layer.out_w)
-    if isinstance(layer, Linear):
-        return 1, layer.n, layer.k, 1, 1, layer.m, 1
-    if isinstance(layer, MatMul):
-        return layer.batch, layer.n, layer.k, 1, 1, layer.m, 1
+    """(groups, M, C, R, S, E, F) of a conv-like layer (per group channels), one rule per layer kind."""
     raise DeviceError(f"layer {layer.name!r}: {layer.kind} has no row-stationary mapping")
+
+
+@conv_problem.register
+def _(layer: Conv2d) -> tuple[int, int, int, int, int, int, int]:
+    g = layer.groups
+    return g, layer.out_channels // g, layer.in_channels // g, layer.kernel_h, layer.kernel_w, layer.out_h, layer.out_w
+
+
+@conv_problem.register
+def _(layer: Linear) -> tuple[int, int, int, int, int, int, int]:
+    return 1, layer.n, layer.k, 1, 1, layer.m, 1
+
+
+@conv_problem.register
+def _(layer: MatMul) -> tuple[int, int, int, int, int, int, int]:
+    return layer.batch, layer.n, layer.k, 1, 1, layer.m, 1
 
 
 def rs_mapping(cfg: EyerissConfig, layer: Layer) -> RsMapping:
@@ -131,7 +149,7 @@ def eyeriss_kernel_cost(cfg: EyerissConfig, kernel: Kernel) -> KernelCost:
     traffic = buffered_traffic(kernel, b, cfg.glb_kib * 1024,
                                cfg.pe_rows * cfg.pe_cols * cfg.filter_spad_words * b)
     dram_words = (traffic.read_bytes + traffic.write_bytes) / b
-    if isinstance(anchor, (Conv2d, Linear, MatMul)):
+    if isinstance(anchor, MAC_LAYERS):
         mp = rs_mapping(cfg, anchor)
         cycles = float(mp.cycles)
         for extra in kernel.layers[1:]:  # fused element ops in the output path, one per column per cycle
@@ -150,7 +168,7 @@ def eyeriss_kernel_cost(cfg: EyerissConfig, kernel: Kernel) -> KernelCost:
         unit = "pe-array"
     else:
         ops = kernel.ops
-        cycles = ops / cfg.vector_ops_per_cycle if not isinstance(anchor, (Concat, Reshape)) else 0.0
+        cycles = ops / cfg.vector_ops_per_cycle if not isinstance(anchor, LAYOUT_LAYERS) else 0.0
         glb = kernel.input_elements + kernel.output_elements
         energy = cfg.pj_per_unit * (ops * cfg.mac_cost + glb * cfg.glb_cost + dram_words * cfg.dram_cost)
         unit = "vector"

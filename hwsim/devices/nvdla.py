@@ -13,6 +13,7 @@ The CBUF is split evenly between data and weights for the re-read model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -62,35 +63,79 @@ class NvdlaConfig(TemplateConfig):
         return gbps_to_bytes_per_cycle(self.bandwidth_gbps, self.clock_mhz)
 
     def unsupported(self, layer: Layer) -> str | None:
-        if isinstance(layer, MatMul):
-            return "NVDLA has no activation-by-activation matrix multiply"
-        if isinstance(layer, Activation) and layer.op in ("softmax", "gelu"):
-            return f"activation {layer.op!r} has no SDP lookup-table mode in this model"
-        return None
+        return _unsupported(layer)
 
     def can_fuse_activation(self, op: str) -> bool:
-        return op not in ("softmax", "gelu")
+        return op not in _NO_SDP_ACTIVATIONS
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return nvdla_kernel_cost(self, kernel)
 
 
+#: Activations the SDP has no mode for in this model.
+_NO_SDP_ACTIVATIONS = ("softmax", "gelu")
+
+
+@functools.singledispatch
+def _unsupported(layer: Layer) -> str | None:
+    """Why NVDLA cannot run ``layer``, one rule per layer kind (default: it can)."""
+    return None
+
+
+@_unsupported.register
+def _(layer: MatMul) -> str | None:
+    return "NVDLA has no activation-by-activation matrix multiply"
+
+
+@_unsupported.register
+def _(layer: Activation) -> str | None:
+    if layer.op in _NO_SDP_ACTIVATIONS:
+        return f"activation {layer.op!r} has no SDP lookup-table mode in this model"
+    return None
+
+
 def _cycles(cfg: NvdlaConfig, layer: Layer) -> tuple[float, str]:
-    ac, ak = cfg.atomic_c, cfg.atomic_k
-    if isinstance(layer, Conv2d):
-        g = layer.groups
-        cin, cout = layer.in_channels // g, layer.out_channels // g
-        c = g * layer.out_h * layer.out_w * layer.kernel_h * layer.kernel_w * ceil_div(cin, ac) * ceil_div(cout, ak)
-        return float(c), "cmac"
-    if isinstance(layer, Linear):
-        return float(layer.m * ceil_div(layer.k, ac) * ceil_div(layer.n, ak)), "cmac"
-    if isinstance(layer, (Pool2d, GlobalPool)):
-        return layer.ops / cfg.pdp_elements_per_cycle, "pdp"
-    if isinstance(layer, (Elementwise, Activation, Norm)):
-        return layer.output_elements * max(1, len(layer.input_shapes)) / cfg.sdp_elements_per_cycle, "sdp"
-    if isinstance(layer, (Concat, Reshape)):
-        return 0.0, "bdma"
+    """(cycles, unit) of ``layer`` alone."""
+    return _layer_cycles(layer, cfg)
+
+
+@functools.singledispatch
+def _layer_cycles(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    """(cycles, unit) of ``layer`` alone, one rule per layer kind."""
     raise DeviceError(f"layer {layer.name!r}: the NVDLA model has no cost for kind {layer.kind!r}")
+
+
+@_layer_cycles.register
+def _(layer: Conv2d, cfg: NvdlaConfig) -> tuple[float, str]:
+    ac, ak = cfg.atomic_c, cfg.atomic_k
+    g = layer.groups
+    cin, cout = layer.in_channels // g, layer.out_channels // g
+    c = g * layer.out_h * layer.out_w * layer.kernel_h * layer.kernel_w * ceil_div(cin, ac) * ceil_div(cout, ak)
+    return float(c), "cmac"
+
+
+@_layer_cycles.register
+def _(layer: Linear, cfg: NvdlaConfig) -> tuple[float, str]:
+    return float(layer.m * ceil_div(layer.k, cfg.atomic_c) * ceil_div(layer.n, cfg.atomic_k)), "cmac"
+
+
+@_layer_cycles.register(Pool2d)
+@_layer_cycles.register(GlobalPool)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return layer.ops / cfg.pdp_elements_per_cycle, "pdp"
+
+
+@_layer_cycles.register(Elementwise)
+@_layer_cycles.register(Activation)
+@_layer_cycles.register(Norm)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return layer.output_elements * max(1, len(layer.input_shapes)) / cfg.sdp_elements_per_cycle, "sdp"
+
+
+@_layer_cycles.register(Concat)
+@_layer_cycles.register(Reshape)
+def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
+    return 0.0, "bdma"
 
 
 def nvdla_kernel_cost(cfg: NvdlaConfig, kernel: Kernel) -> KernelCost:

@@ -12,6 +12,7 @@ parameter to a hardware design space (:func:`template_params`): name, type, unit
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -107,17 +108,16 @@ class Param:
             ok = isinstance(value, str)
         if not ok:
             raise self._error(where, self.type_name, value)
-        if k is float:
-            value = float(value)
+        v = float(value) if k is float else value
         if self.choices is not None:
-            if value not in self.choices:
+            if v not in self.choices:
                 raise self._error(where, self.rule(), value)
-            return value
+            return v
         if k in (int, float):
             lo, hi = self.low, self.high
-            if (lo is not None and (value < lo or (self.low_open and value == lo))) or (hi is not None and value > hi):
+            if (lo is not None and (v < lo or (self.low_open and v == lo))) or (hi is not None and v > hi):
                 raise self._error(where, self.rule(), value)
-        return value
+        return v
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` if it is allowed (an int becomes a float for a float parameter, a list a tuple); else raise
@@ -159,15 +159,11 @@ def non_negative(default: Any, kind: type, unit: str = "", **kw: Any) -> Any:
     return param(default, kind, unit, low=0, **kw)
 
 
+@functools.cache
 def params_of(cls: type) -> tuple[Param, ...]:
     """The :class:`Param` of every field of dataclass ``cls`` declared with :func:`param`, in field order."""
-    cached = cls.__dict__.get("_params_cache")
-    if cached is not None:
-        return cached
-    out = tuple(dataclasses.replace(f.metadata["param"], name=f.name)
-                for f in dataclasses.fields(cls) if "param" in f.metadata)
-    setattr(cls, "_params_cache", out)
-    return out
+    return tuple(dataclasses.replace(f.metadata["param"], name=f.name)
+                 for f in dataclasses.fields(cls) if "param" in f.metadata)
 
 
 def check_params(obj: Any, where: str) -> None:
@@ -202,5 +198,5 @@ def template_params(kind: str) -> tuple[Param, ...]:
     return params_of(classes[kind])
 
 
-__all__ = ["PARAM_KINDS", "Param", "check_params", "non_negative", "param", "params_of", "positive", "template_classes",
-           "template_kinds", "template_params"]
+__all__ = ["PARAM_KINDS", "Param", "check_params", "non_negative", "param", "params_of", "positive",
+           "template_classes", "template_kinds", "template_params"]

@@ -13,7 +13,6 @@ from typing import ClassVar
 from hwsim.devices.base import Kernel, KernelCost
 from hwsim.devices.params import non_negative, positive
 from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
-from hwsim.workload import Layer
 
 
 @dataclass(frozen=True)

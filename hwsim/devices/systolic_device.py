@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic
+from hwsim.devices.base import LAYOUT_LAYERS, MAC_LAYERS, DeviceError, Kernel, KernelCost, buffered_traffic
 from hwsim.devices.params import param, positive
 from hwsim.devices.template import TemplateConfig
 from hwsim.errors import HwnasError
-from hwsim.workload import Concat, Conv2d, Layer, Linear, MatMul, Reshape
+from hwsim.workload import Layer
 
 # Copies of hwsim.systolic's PRESETS, DATAFLOWS and ENGINES (importing hwsim.systolic loads Numba; the device
 # layer stays light until a systolic kernel is costed). tests/hwsim/devices/test_params.py checks they agree.
@@ -102,7 +102,7 @@ class SystolicDeviceConfig(TemplateConfig):
         return float(ifmap + filt)
 
     def unsupported(self, layer: Layer) -> str | None:
-        if isinstance(layer, (Conv2d, Linear, MatMul)):
+        if isinstance(layer, MAC_LAYERS):
             from hwsim.systolic.topology import scalesim_view
 
             try:
@@ -122,13 +122,13 @@ def systolic_kernel_cost(cfg: SystolicDeviceConfig, kernel: Kernel) -> KernelCos
     from hwsim.systolic.topology import scalesim_view
 
     anchor = kernel.anchor
-    if isinstance(anchor, (Conv2d, Linear, MatMul)):
+    if isinstance(anchor, MAC_LAYERS):
         res = simulate_layer(cfg.array, anchor, engine=cfg.engine)
         cycles = float(res.compute_cycles * scalesim_view(anchor).repeats)
         extra = sum(m.ops for m in kernel.layers[1:])
         cycles = max(cycles, extra / cfg.vector_ops_per_cycle)
         unit = f"array-{cfg.array.dataflow}"
-    elif isinstance(anchor, (Concat, Reshape)):
+    elif isinstance(anchor, LAYOUT_LAYERS):
         cycles, unit = 0.0, "dma"
     else:
         cycles, unit = kernel.ops / cfg.vector_ops_per_cycle, "vector"
@@ -137,7 +137,7 @@ def systolic_kernel_cost(cfg: SystolicDeviceConfig, kernel: Kernel) -> KernelCos
     table = EnergyTable()
     energy = (kernel.macs + kernel.ops) * table.mac_pj
     energy += t.read_bytes * table.dram_read_pj + t.write_bytes * table.dram_write_pj
-    if isinstance(anchor, (Conv2d, Linear, MatMul)):
+    if isinstance(anchor, MAC_LAYERS):
         reps = scalesim_view(anchor).repeats
         energy += reps * ((res.ifmap_sram_reads + res.filter_sram_reads) * table.sram_read_pj
                           + res.ofmap_sram_writes * table.sram_write_pj)

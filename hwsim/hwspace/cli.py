@@ -52,8 +52,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise HwSpaceError(f"-n must be a positive integer, got {args.n}")
     points = space.sample(args.n, args.seed)
     if len(points) < args.n:
-        raise HwSpaceError(f"space {space.name!r}: only {len(points)} configurations meet its limits, asked for "
-                           f"{args.n}")
+        within = " within its limits" if space.limits else ""
+        raise HwSpaceError(f"space {space.name!r} has only {len(points)} configurations{within}, asked for -n {args.n}")
     for p in points:
         space.device(p)  # every file must load (cross-field rules of the template)
     texts = [(space.device_name(p), space.to_toml(p)) for p in points]

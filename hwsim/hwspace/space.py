@@ -67,45 +67,55 @@ def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _checker(template: str, source: str):  # noqa: ANN202 - returns a (key, value, where) -> value function
-    """A function that validates one value of one space key for ``template`` (raises HwSpaceError)."""
-    from hwsim.devices.base import Mechanisms
-    from hwsim.devices.params import params_of, template_kinds, template_params
+class _Checker:
+    """Validates the keys and values of a space for ``template``: plain keys with the template's
+    :class:`~hwsim.devices.params.Param`, ``mechanisms.`` keys with those of Mechanisms, ``silicon.`` keys with
+    :func:`hwsim.silicon.parse_silicon_table`. Every error is a :class:`HwSpaceError` naming ``where``."""
 
-    if template not in template_kinds():
-        raise HwSpaceError(f"{source}: [space] template {template!r} is unknown; expected one of "
-                           f"{', '.join(template_kinds())}")
-    hw = {p.name: p for p in template_params(template)}
-    mech = {p.name: p for p in params_of(Mechanisms)}
+    def __init__(self, template: str, source: str) -> None:
+        from hwsim.devices.base import Mechanisms
+        from hwsim.devices.params import params_of, template_kinds, template_params
 
-    def check(key: str, value: Any, where: str) -> Any:
+        if template not in template_kinds():
+            raise HwSpaceError(f"{source}: [space] template {template!r} is unknown; expected one of "
+                               f"{', '.join(template_kinds())}")
+        self.template, self.source = template, source
+        self.hw = {p.name: p for p in template_params(template)}
+        self.mech = {p.name: p for p in params_of(Mechanisms)}
+
+    def param_of(self, key: str, where: str) -> Any:
+        """The Param of a plain or ``mechanisms.`` key (None for a ``silicon.`` key); raises for unknown keys."""
         if key.startswith("silicon."):
-            from hwsim.silicon import parse_silicon_table
+            from hwsim.silicon import FIGURES, SETTINGS
 
             sub = key.split(".", 1)[1]
-            if sub == "provenance":
-                raise HwSpaceError(f"{where}: silicon.provenance cannot be a design parameter")
-            try:
-                parsed = parse_silicon_table({sub: value}, source)
-            except HwnasError as e:
-                raise HwSpaceError(f"{where}: {e}") from None
-            return parsed.to_table()[sub]
+            if sub == "provenance" or (sub not in FIGURES and sub not in SETTINGS):
+                raise HwSpaceError(f"{where}: unknown [silicon] key {sub!r} (docs/silicon.md lists them)")
+            return None
         if key.startswith("mechanisms."):
             sub = key.split(".", 1)[1]
-            if sub not in mech:
-                raise HwSpaceError(f"{where}: unknown mechanism {sub!r}; expected one of {', '.join(mech)}")
-            p = mech[sub]
-        else:
-            if key not in hw:
-                raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {template!r}; expected one of "
-                                   f"{', '.join(hw)} (or silicon.* / mechanisms.*)")
-            p = hw[key]
+            if sub not in self.mech:
+                raise HwSpaceError(f"{where}: unknown mechanism {sub!r}; expected one of {', '.join(self.mech)}")
+            return self.mech[sub]
+        if key not in self.hw:
+            raise HwSpaceError(f"{where}: unknown parameter {key!r} of template {self.template!r}; expected one "
+                               f"of {', '.join(self.hw)} (or silicon.* / mechanisms.*)")
+        return self.hw[key]
+
+    def __call__(self, key: str, value: Any, where: str) -> Any:
+        """``value`` checked (and normalised: an int for a float parameter becomes a float)."""
+        p = self.param_of(key, where)
         try:
-            return p.check(value, template if not key.startswith("mechanisms.") else "mechanisms")
+            if p is None:
+                from hwsim.silicon import parse_silicon_table
+
+                sub = key.split(".", 1)[1]
+                return parse_silicon_table({sub: value}, self.source).to_table()[sub]
+            return p.check(value, "mechanisms" if key.startswith("mechanisms.") else self.template)
+        except HwSpaceError:
+            raise
         except HwnasError as e:
             raise HwSpaceError(f"{where}: {e}") from None
-
-    return check
 
 
 def _same(x: Any, v: Any) -> bool:
@@ -302,7 +312,7 @@ def space_from_tables(tables: Mapping[str, Any], source: str) -> HwSpace:
         if key not in head:
             raise HwSpaceError(f"{source}: [space] is missing the key {key!r}")
     template = head["template"]
-    check = _checker(template, source)
+    check = _Checker(template, source)
     if "base" in head:
         from hwsim.devices.registry import preset_tables
 
@@ -318,6 +328,7 @@ def space_from_tables(tables: Mapping[str, Any], source: str) -> HwSpace:
     params: dict[str, tuple[Any, ...]] = {}
     for key, values in raw_params.items():
         where = f"{source}: [params] {key}"
+        check.param_of(key, f"{source}: [params]")
         if not isinstance(values, list):
             raise HwSpaceError(f"{where} must be a list of values, got {values!r}")
         if not values:
