@@ -36,6 +36,7 @@ _GROUP_HELP = {
     "dpu": "DPU model vs measured ZCU102/ZCU104/KV260 latencies and VGG-16 node times (shared data)",
     "calibration": "calibration on real measured boards (HELP, nn-Meter) and on this machine's CPU",
     "bbssp": "BBSSP LUT vs the paper's measured ZCU102 LUT; tuned vs untuned space search",
+    "sweep": "NAS-Bench-201 x the systolic hw space: sweep time, stall model vs memory engine, silicon checks",
     "all": "every group: " + ", ".join(GROUP_NAMES),
 }
 

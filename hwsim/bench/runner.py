@@ -64,6 +64,7 @@ GROUPS: dict[str, tuple[Benchmark, ...]] = {
     "bbssp": (Benchmark("bbssp_vs_paper_lut"),
               Benchmark("bbssp_repro", (), ("--evaluator", "zero-cost", "--epochs", "1", "--steps", "2",
                                               "--final-steps", "20"))),
+    "sweep": (Benchmark("hw_sweep", (), ("--cells", "300", "--stall-configs", "4", "--stall-every", "8")),),
 }
 GROUP_NAMES: tuple[str, ...] = tuple(GROUPS)
 
