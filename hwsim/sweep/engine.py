@@ -28,13 +28,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from hwsim.devices.base import AcceleratorDevice
-from hwsim.fileio import atomic_write_bytes, atomic_write_text
+from hwsim.fileio import atomic_write_bytes
+from hwsim.formats import Format, parse_json
 from hwsim.sweep.executors import MapFn
 from hwsim.sweep.features import NetworkFeatures, SweepError, fusion_signature, network_features
 from hwsim.sweep.tables import network_metrics, tables_for
 from hwsim.workload import Network
 
-FORMAT = "hwnas-sweep-1"
+FORMAT = "hwnas-sweep-1"  # the .npz result's own format array (binary columns, not a JSON envelope)
+MANIFEST = Format("hwnas.sweep-manifest", 1, "sweep manifest", SweepError)
 
 
 @runtime_checkable
@@ -131,7 +133,7 @@ class SweepResult:
                 if "format" not in z or str(z["format"]) != FORMAT:
                     raise SweepError(f"{p}: not a hwnas sweep result (format {FORMAT})")
                 return cls(tuple(str(x) for x in z["network_id"]),
-                           tuple(json.loads(str(s)) for s in z["hw_points_json"]),
+                           tuple(parse_json(str(s), f"{p}: hw_points_json", SweepError) for s in z["hw_points_json"]),
                            z["latency_ms"], z["energy_mj"], z["area_mm2"], z["power_w"])
         except FileNotFoundError:
             raise SweepError(f"{p}: sweep result not found") from None
@@ -280,15 +282,15 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
         manifest = out / "manifest.json"
         if manifest.exists():
             try:
-                old = json.loads(manifest.read_text())
-            except (OSError, ValueError) as e:
+                old = MANIFEST.load(manifest)
+            except OSError as e:
                 raise SweepError(f"{manifest}: unreadable ({e})") from None
             if old.get("fingerprint") != fp:
                 raise SweepError(f"{out}: holds a sweep of other networks/configs; use another --out directory")
         else:
             out.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(manifest, json.dumps({"format": FORMAT, "fingerprint": fp, "n_networks": len(ids),
-                                                    "n_hw": len(idx), "batch_size": batch_size}, indent=1))
+            MANIFEST.write(manifest, {"fingerprint": fp, "n_networks": len(ids), "n_hw": len(idx),
+                                      "batch_size": batch_size})
         for b, bi in enumerate(batches):
             p = _batch_path(out, b)
             if p.exists():
