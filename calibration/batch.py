@@ -34,6 +34,7 @@ position, ``space.choices`` order, shape ``(n_archs, n_positions)``)::
     codes, ms = predict_space(predictor, space)            # every arch of a small space (NB201: 15,625)
     lay = arch_layout(space, variant=None)                 # the decomposition: components, multiplicities
     lut = layout_lut(device, lay)                          # a device's LUT over exactly the components' layers
+    ws = workload_space(saved_space_name, search_space)    # which workloads a saved corrector predicts (or error)
 
 ``variant`` names the NB201 execution (``pruned``, ``unpruned``, ``zero-folded``, or the workload space names
 ``nb201``, ``nb201-unpruned``, ``nb201-zero-folded``); None takes the space's own model.
@@ -677,6 +678,25 @@ def _bbssp_batch(lut: Any, space: Any, variant: str | None, input_size: int | No
     return BatchPredictor(lay, "bbssp", _bbssp=predict)
 
 
+def workload_space(fitted_on: str | None, space: Any) -> Any:
+    """The space whose workloads a predictor fitted on the space named ``fitted_on`` (a saved corrector's ``space``;
+    None: unknown) predicts for archs of ``space``.
+
+    ``space`` itself when the names agree or ``fitted_on`` is None; the saved NB201 execution variant when both are
+    NB201 spaces with the same choices (search over ``nb201`` with a corrector fitted on ``nb201-unpruned`` predicts
+    unpruned workloads); else :class:`CalibrationError` naming both."""
+    if fitted_on is None or fitted_on == space.name:
+        return space
+    if fitted_on in _VARIANT_OF_SPACE and space.name in _VARIANT_OF_SPACE:
+        from calibration.workloads import get_space
+
+        other = get_space(fitted_on)
+        if other.choices == space.choices:
+            return other
+    raise CalibrationError(f"the latency model was fitted on space {fitted_on!r} and cannot predict archs of space "
+                           f"{space.name!r}")
+
+
 def predict_space(predictor: Any, space: Any, variant: str | None = None,
                   limit: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, ms)`` of every arch of a small space (NB201: 15,625) in ``space.enumerate`` order."""
@@ -684,4 +704,5 @@ def predict_space(predictor: Any, space: Any, variant: str | None = None,
 
 
 __all__ = ["ArchLayout", "BatchPredictor", "NB201Layout", "OneHotLayout", "VARIANTS", "arch_layout",
-           "backbone_layout", "batch_predictor", "layout_lut", "nb201_cell_masks", "nb201_layout", "predict_space"]
+           "backbone_layout", "batch_predictor", "layout_lut", "nb201_cell_masks", "nb201_layout", "predict_space",
+           "workload_space"]
