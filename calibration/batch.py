@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from hwsim.workload import Network, layer_signature
 from calibration.correctors import (
@@ -176,13 +177,15 @@ class OneHotLayout(ArchLayout):
         return m
 
     def combine(self, codes: np.ndarray, F: np.ndarray) -> np.ndarray:
-        """Base row plus the chosen block's row of every position."""
+        """Base row plus the chosen block's row of every position (one gather-and-sum per feature column)."""
         F = np.asarray(F, dtype=float)
+        idx = codes + self.offsets[None, :]
         if F.ndim == 1:
-            return F[0] + np.take(F, codes + self.offsets[None, :]).sum(axis=1)
-        out = np.broadcast_to(F[0], (len(codes),) + F.shape[1:]).copy()
-        for p in range(codes.shape[1]):
-            out += F[self.offsets[p] + codes[:, p]]
+            return F[0] + np.take(F, idx).sum(axis=1)
+        out = np.empty((len(codes), F.shape[1]))
+        for j in range(F.shape[1]):
+            col = np.ascontiguousarray(F[:, j])
+            out[:, j] = col[0] + np.take(col, idx).sum(axis=1)
         return out
 
 
@@ -623,21 +626,92 @@ def _complete(lut: LatencyLUT, source: TableSource, lay: ArchLayout) -> tuple[La
     return lut, comps, ((ind, msgs) if msgs else None)
 
 
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """A fitted scikit-learn gradient-boosting regressor (squared error) as arrays, predicted by a compiled loop.
+
+    ``feature``/``threshold``/``left``/``right``/``value``: per tree (rows) its nodes (padded, ``left == -1`` at
+    leaves); ``init``: the constant initial prediction; ``learning_rate``. :meth:`predict` equals the regressor's
+    ``predict`` bit for bit (features compared as float32 against float64 thresholds, trees added in order)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    init: float
+    learning_rate: float
+    n_features: int
+
+    @classmethod
+    def from_gbr(cls, g: Any) -> TreeEnsemble:
+        trees = [est.tree_ for est in g.estimators_[:, 0]]
+        if getattr(g, "loss", "squared_error") != "squared_error" or g.estimators_.shape[1] != 1:
+            raise CalibrationError("only squared-error gradient-boosting regressors can be compiled")
+        m = max(t.node_count for t in trees)
+        shape = (len(trees), m)
+        feature, left, right = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
+        threshold, value = np.zeros(shape), np.zeros(shape)
+        for k, t in enumerate(trees):
+            n = t.node_count
+            leaf = t.children_left[:n] == -1
+            feature[k, :n] = np.where(leaf, -1, t.feature[:n])
+            left[k, :n], right[k, :n] = t.children_left[:n], t.children_right[:n]
+            threshold[k, :n], value[k, :n] = t.threshold[:n], t.value[:n, 0, 0]
+        init = float(np.asarray(g.init_.predict(np.zeros((1, g.n_features_in_)))).ravel()[0])
+        return cls(feature, threshold, left, right, value, init, float(g.learning_rate), int(g.n_features_in_))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions for rows of ``X`` (``(n, n_features)``, finite)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise CalibrationError(f"tree ensemble: X must have shape (n, {self.n_features}), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise CalibrationError("tree ensemble: X must be finite")
+        out = np.empty(len(X))
+        _ensemble_predict(np.ascontiguousarray(X, dtype=np.float32), self.feature, self.threshold, self.left,
+                          self.right, self.value, self.init, self.learning_rate, out)
+        return out
+
+
+@njit(cache=True)
+def _ensemble_predict(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
+                      right: np.ndarray, value: np.ndarray, init: float, lr: float, out: np.ndarray) -> None:
+    for i in range(X.shape[0]):
+        acc = init
+        for t in range(feature.shape[0]):
+            node = 0
+            while left[t, node] != -1:
+                if X[i, feature[t, node]] <= threshold[t, node]:
+                    node = left[t, node]
+                else:
+                    node = right[t, node]
+            acc += lr * value[t, node]
+        out[i] = acc
+
+
 def _residual_fn(cor: ResidualModel, lay: ArchLayout, lut: LatencyLUT, comps: Sequence[Network]) -> Any:
     p = cor.params
     assert p is not None and tuple(p.types) == tuple(p.base.types)
     f = _features(lut, comps, p.types)
     kt, c0 = _linear_of(f, "kernel-type", p.base)
     T = len(p.types)
-    F = np.c_[f.S, f.C, f.extra, f.macs, kt]  # one combine for every feature the residual model reads
+    F = np.c_[f.S, f.C, f.extra, f.macs, kt]  # X column j of the residual model is a function of F column j
     g = cor._regressor(np.array(p.X), np.array(p.r))
+    ens = TreeEnsemble.from_gbr(g)
+    # only the columns the trees split on (and the base, which scales the result) are computed: the rest is never read
+    split = {int(j) for j in ens.feature.ravel() if j >= 0}
+    used = sorted(split | {2 * T + 2})
+    Fu = F[:, used]
 
     def predict(codes: np.ndarray) -> np.ndarray:
-        A = lay.combine(codes, F)
-        S, C, extra, macs = A[:, :T], A[:, T:2 * T], A[:, 2 * T], A[:, 2 * T + 1]
-        base = np.maximum(A[:, 2 * T + 2] + c0, p.floor_ms)
-        X = np.c_[np.log1p(S), np.log1p(C), np.log1p(extra), np.log1p(macs), np.log(np.maximum(base, 1e-9))]
-        return base * np.exp(g.predict(X))
+        A = lay.combine(codes, Fu)
+        X = np.zeros((len(codes), F.shape[1]))
+        for k, j in enumerate(used):
+            X[:, j] = np.log1p(A[:, k]) if j < 2 * T + 2 else 0.0
+        base = np.maximum(A[:, -1] + c0, p.floor_ms)
+        X[:, 2 * T + 2] = np.log(np.maximum(base, 1e-9))
+        return base * np.exp(ens.predict(X))
 
     return predict
 

@@ -194,3 +194,21 @@ def test_bad_input_is_a_one_line_error() -> None:
         batch_predictor(make_corrector("kernel-type", lut), space)
     with pytest.raises(CalibrationError, match="cannot batch-predict"):
         batch_predictor(object(), space)
+
+
+def test_tree_ensemble_predicts_like_the_gradient_boosting_regressor() -> None:
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    from calibration.batch import TreeEnsemble
+
+    rng = np.random.default_rng(0)
+    X, r = rng.random((12, 7)), rng.standard_normal(12)
+    g = GradientBoostingRegressor(n_estimators=50, max_depth=2, learning_rate=0.05, random_state=0).fit(X, r)
+    ens = TreeEnsemble.from_gbr(g)
+    Y = rng.random((500, 7)) * 1.4 - 0.2
+    Y[:12] = X  # rows on the training values: thresholds are their midpoints
+    np.testing.assert_array_equal(ens.predict(Y), g.predict(Y))
+    with pytest.raises(CalibrationError, match=r"shape \(n, 7\)"):
+        ens.predict(Y[:, :6])
+    with pytest.raises(CalibrationError, match="finite"):
+        ens.predict(np.full((1, 7), np.nan))
