@@ -28,13 +28,18 @@ Public API (archs are mappings ``{label: candidate}`` or arch strings of ``space
 position, ``space.choices`` order, shape ``(n_archs, n_positions)``)::
 
     bp = batch_predictor(predictor, space, variant=None)   # -> BatchPredictor
-    codes = bp.encode(archs)                               # np.ndarray int32 (n, P)
+    codes = bp.encode(archs)                               # np.ndarray int64 (n, P), column-major
     ms = bp.predict_codes(codes)                           # np.ndarray float64 (n,), milliseconds
     ms = bp.predict(archs)                                 # = bp.predict_codes(bp.encode(archs))
     codes, ms = predict_space(predictor, space)            # every arch of a small space (NB201: 15,625)
     lay = arch_layout(space, variant=None)                 # the decomposition: components, multiplicities
     lut = layout_lut(device, lay)                          # a device's LUT over exactly the components' layers
     ws = workload_space(saved_space_name, search_space)    # which workloads a saved corrector predicts (or error)
+
+Speed: codes are read one position (column) at a time, so column-major codes (``np.asfortranarray(codes)``, or
+``np.array(per_position_columns).T``; :meth:`BatchPredictor.encode` returns that order) are several times faster
+than row-major ones. Backbone spaces group consecutive positions into tables of up to 4,096 candidate combinations
+(one gather per group); spaces of at most 65,536 archs (NB201) are tabulated at the first call.
 
 ``variant`` names the NB201 execution (``pruned``, ``unpruned``, ``zero-folded``, or the workload space names
 ``nb201``, ``nb201-unpruned``, ``nb201-zero-folded``); None takes the space's own model.
@@ -111,6 +116,7 @@ class ArchLayout:
                                    f" got {c.shape}")
         if c.size and not np.issubdtype(c.dtype, np.integer):
             raise CalibrationError(f"space {self.space.name!r}: arch codes must be integers, got {c.dtype}")
+        c = c.astype(np.int64, copy=False)  # keeps the memory order
         if c.size and (c.min() < 0 or (c.max(axis=0) >= np.asarray(self.n_candidates)).any()):
             bad = (c < 0) | (c >= np.asarray(self.n_candidates)[None, :])
             if bad.any():
@@ -123,9 +129,14 @@ class ArchLayout:
         """``(n, K)`` float array: occurrences of each component in each arch."""
         raise NotImplementedError
 
-    def combine(self, codes: np.ndarray, F: np.ndarray) -> np.ndarray:
-        """``multiplicity(codes) @ F`` for a ``(K,)`` or ``(K, f)`` feature array (codes already checked)."""
+    def combine(self, codes: np.ndarray, F: Any) -> np.ndarray:
+        """``multiplicity(codes) @ F`` for a ``(K,)`` or ``(K, f)`` feature array, or for what :meth:`prepare` made
+        of one (codes already checked)."""
         return self.multiplicity(codes) @ F
+
+    def prepare(self, F: np.ndarray) -> Any:
+        """``F`` in the form :meth:`combine` is fastest with (done once per predictor)."""
+        return np.asarray(F, dtype=float)
 
     def layer_keys(self, codes_row: Sequence[int]) -> list[tuple[Any, ...]]:
         """Sorted layer signatures of one arch rebuilt from its components (for self-checks and tests)."""
@@ -158,7 +169,7 @@ class ArchLayout:
         size = math.prod(self.n_candidates)
         if size > limit:
             raise CalibrationError(f"space {self.space.name!r} has {size} archs, more than the limit {limit}")
-        return np.stack(np.unravel_index(np.arange(size), self.n_candidates), axis=1).astype(np.int64)
+        return np.asfortranarray(np.stack(np.unravel_index(np.arange(size), self.n_candidates), axis=1), np.int64)
 
 
 @dataclass(frozen=True)
@@ -176,8 +187,17 @@ class OneHotLayout(ArchLayout):
             m[rows, self.offsets[p] + c[:, p]] += 1.0
         return m
 
-    def combine(self, codes: np.ndarray, F: np.ndarray) -> np.ndarray:
-        """Base row plus the chosen block's row of every position (one gather-and-sum per feature column)."""
+    def combine(self, codes: np.ndarray, F: Any) -> np.ndarray:
+        """Base row plus the chosen block's row of every position. With ``F`` from :meth:`prepare`: one gather per
+        group of positions (:class:`_Blocked`)."""
+        if isinstance(F, _Blocked):
+            idx: list[Any] = [0] * len(F.tables)
+            for p, (b, stride) in enumerate(zip(F.group, F.stride)):  # codes[:, p]: contiguous in column-major codes
+                idx[b] = idx[b] + codes[:, p] * stride
+            out = F.tables[0][idx[0]]
+            for b in range(1, len(F.tables)):
+                out += F.tables[b][idx[b]]
+            return out
         F = np.asarray(F, dtype=float)
         idx = codes + self.offsets[None, :]
         if F.ndim == 1:
@@ -187,6 +207,39 @@ class OneHotLayout(ArchLayout):
             col = np.ascontiguousarray(F[:, j])
             out[:, j] = col[0] + np.take(col, idx).sum(axis=1)
         return out
+
+    def prepare(self, F: np.ndarray, max_cells: int = 4096) -> Any:
+        """Consecutive positions grouped while the product of their candidate counts stays <= ``max_cells``; per
+        group a table of the summed rows of every combination of its candidates (the base row in the first)."""
+        F = np.asarray(F, dtype=float)
+        groups: list[list[int]] = []
+        for p, k in enumerate(self.n_candidates):
+            if groups and math.prod(self.n_candidates[q] for q in groups[-1]) * k <= max_cells:
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+        group, stride = [0] * len(self.n_candidates), [0] * len(self.n_candidates)
+        tables = []
+        for b, g in enumerate(groups):
+            dims = [self.n_candidates[p] for p in g]
+            combos = np.indices(dims).reshape(len(g), -1)  # row-major: index = sum code_p * stride_p
+            t = np.broadcast_to(F[0], (combos.shape[1],) + F.shape[1:]).copy() if b == 0 else \
+                np.zeros((combos.shape[1],) + F.shape[1:])
+            for k, p in enumerate(g):
+                t += F[self.offsets[p] + combos[k]]
+                group[p], stride[p] = b, math.prod(dims[k + 1:])
+            tables.append(t)
+        return _Blocked(tuple(group), tuple(stride), tuple(tables))
+
+
+@dataclass(frozen=True)
+class _Blocked:
+    """Per-group tables of a one-hot layout's features (:meth:`OneHotLayout.prepare`): position ``p`` belongs to
+    group ``group[p]`` and adds ``code * stride[p]`` to that group's table index."""
+
+    group: tuple[int, ...]
+    stride: tuple[int, ...]
+    tables: tuple[np.ndarray, ...]
 
 
 def backbone_layout(space: Any, input_size: int | None = None) -> OneHotLayout:
@@ -492,11 +545,11 @@ class BatchPredictor:
         return self.layout.space
 
     def encode(self, archs: Sequence[Any]) -> np.ndarray:
-        """``(n, P)`` int64 candidate indices of archs (mappings or arch strings of the space; validated)."""
+        """``(n, P)`` int64 candidate indices of archs (mappings or arch strings of the space; validated), column-major."""
         space = self.layout.space
         index = [{cand: j for j, cand in enumerate(c.candidates)} for c in space.choices]
         labels = space.labels
-        out = np.empty((len(archs), len(labels)), dtype=np.int64)
+        out = np.empty((len(archs), len(labels)), dtype=np.int64, order="F")
         for r, a in enumerate(archs):
             if isinstance(a, str):
                 a = space.parse(a)
@@ -554,7 +607,11 @@ class BatchPredictor:
                 out[i:i + _CHUNK] = self._residual(c[i:i + _CHUNK])
             return out
         assert self._linear is not None
-        return self.layout.combine(c, self._linear) + self._const
+        prepared = self.__dict__.get("_prepared")
+        if prepared is None:
+            prepared = self.layout.prepare(self._linear)
+            object.__setattr__(self, "_prepared", prepared)
+        return self.layout.combine(c, prepared) + self._const
 
     def predict_all(self, limit: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, ms)`` of every arch of the space, in ``space.enumerate`` order."""
@@ -674,6 +731,71 @@ class TreeEnsemble:
         return out
 
 
+@dataclass(frozen=True)
+class BinnedEnsemble:
+    """A :class:`TreeEnsemble` whose trees each read at most ``max_features`` features, tabulated: per used feature
+    its sorted split thresholds (``cuts``), per group of trees reading the same features one summed table of
+    ``learning_rate * value`` over the bins of those features. A prediction is one ``searchsorted`` per used feature
+    and one gather per group; equal to the ensemble up to float summation order (trees summed per group)."""
+
+    features: tuple[int, ...]
+    cuts: tuple[np.ndarray, ...]
+    groups: tuple[tuple[tuple[int, ...], np.ndarray], ...]
+    init: float
+    n_features: int
+
+    @classmethod
+    def from_ensemble(cls, ens: TreeEnsemble, max_cells: int = 1 << 16) -> BinnedEnsemble | None:
+        """The tabulated form, or None when a group's table would exceed ``max_cells`` cells."""
+        used = sorted({int(j) for j in ens.feature.ravel() if j >= 0})
+        cuts = {f: np.unique(ens.threshold[ens.feature == f]) for f in used}
+        pos = {f: k for k, f in enumerate(used)}
+        tables: dict[tuple[int, ...], np.ndarray] = {}
+        for t in range(ens.feature.shape[0]):
+            fs = tuple(sorted({int(j) for j in ens.feature[t] if j >= 0}))
+            shape = tuple(len(cuts[f]) + 1 for f in fs)
+            if math.prod(shape) > max_cells:
+                return None
+            grid = np.indices(shape).reshape(len(fs), -1) if fs else np.zeros((0, 1), dtype=np.int64)  # bins per cell
+            node = np.zeros(grid.shape[1], dtype=np.int64)
+            for _ in range(ens.feature.shape[1]):  # walk every cell down the tree (depth <= node count)
+                f = ens.feature[t, node]
+                inner = f >= 0
+                if not inner.any():
+                    break
+                b = np.zeros_like(node)
+                for k, ff in enumerate(fs):
+                    b = np.where(f == ff, grid[k], b)
+                k_thr = np.zeros_like(node)
+                for ff in fs:
+                    sel = inner & (f == ff)
+                    k_thr[sel] = np.searchsorted(cuts[ff], ens.threshold[t, node[sel]])
+                go_left = b <= k_thr  # x <= cut[k]  <=>  (number of cuts < x) <= k
+                node = np.where(inner, np.where(go_left, ens.left[t, node], ens.right[t, node]), node)
+            val = (ens.learning_rate * ens.value[t, node]).reshape(shape)
+            key = tuple(pos[f] for f in fs)
+            tables[key] = tables[key] + val if key in tables else val
+        return cls(tuple(used), tuple(cuts[f] for f in used), tuple(tables.items()), ens.init, ens.n_features)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions for rows of ``X`` (``(n, n_features)``; only the used columns are read)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise CalibrationError(f"tree ensemble: X must have shape (n, {self.n_features}), got {X.shape}")
+        bins = [np.searchsorted(c, X[:, f].astype(np.float32).astype(float), side="left").astype(np.int64)
+                for f, c in zip(self.features, self.cuts)]
+        out = np.full(len(X), self.init)
+        for key, table in self.groups:
+            if not key:
+                out += table[()]
+                continue
+            flat = bins[key[0]]
+            for k, size in zip(key[1:], table.shape[1:]):  # row-major index into the flattened table
+                flat = flat * size + bins[k]
+            out += np.take(table.ravel(), flat)
+        return out
+
+
 @njit(cache=True)
 def _ensemble_predict(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
                       right: np.ndarray, value: np.ndarray, init: float, lr: float, out: np.ndarray) -> None:
@@ -698,11 +820,12 @@ def _residual_fn(cor: ResidualModel, lay: ArchLayout, lut: LatencyLUT, comps: Se
     T = len(p.types)
     F = np.c_[f.S, f.C, f.extra, f.macs, kt]  # X column j of the residual model is a function of F column j
     g = cor._regressor(np.array(p.X), np.array(p.r))
-    ens = TreeEnsemble.from_gbr(g)
+    tree = TreeEnsemble.from_gbr(g)
+    ens: Any = BinnedEnsemble.from_ensemble(tree) or tree
     # only the columns the trees split on (and the base, which scales the result) are computed: the rest is never read
-    split = {int(j) for j in ens.feature.ravel() if j >= 0}
+    split = {int(j) for j in tree.feature.ravel() if j >= 0}
     used = sorted(split | {2 * T + 2})
-    Fu = F[:, used]
+    Fu = lay.prepare(F[:, used])
 
     def predict(codes: np.ndarray) -> np.ndarray:
         A = lay.combine(codes, Fu)
@@ -738,14 +861,14 @@ def _bbssp_batch(lut: Any, space: Any, variant: str | None, input_size: int | No
     lay = OneHotLayout(space, None, (), space.labels, n_cand, offsets)
 
     def predict(codes: np.ndarray) -> np.ndarray:
-        idx = offsets[None, :] + codes
         s = np.zeros(len(codes))
         for p in range(codes.shape[1]):  # sequential, as the per-arch sum: bit-equal
-            s += flat[idx[:, p]]
+            s += flat[offsets[p] + codes[:, p]]
         if np.isnan(s).any():
             r = int(np.flatnonzero(np.isnan(s))[0])
-            p = int(np.flatnonzero(np.isnan(flat[idx[r]]))[0])
-            lb, b = names[idx[r, p]]
+            idx = offsets + codes[r]
+            p = int(np.flatnonzero(np.isnan(flat[idx]))[0])
+            lb, b = names[idx[p]]
             raise CalibrationError(f"BBSSP LUT has no entry for block {b!r} in layer {lb!r}")
         return lut.scale * s + lut.offset_ms
 

@@ -128,7 +128,10 @@ def test_multiplicity_is_the_slow_twin_of_combine() -> None:
         codes = lay.all_codes()[rng.integers(0, 15625, 200)] if name.startswith("nb201") else \
             np.stack([rng.integers(0, k, 200) for k in lay.n_candidates], axis=1)
         F = rng.random((lay.n_components, 3))
-        np.testing.assert_allclose(lay.combine(codes, F), lay.multiplicity(codes) @ F, rtol=1e-12)
+        want = lay.multiplicity(codes) @ F
+        np.testing.assert_allclose(lay.combine(codes, F), want, rtol=1e-12)
+        np.testing.assert_allclose(lay.combine(codes, lay.prepare(F)), want, rtol=1e-12)  # grouped positions
+        np.testing.assert_allclose(lay.combine(codes, lay.prepare(F[:, 0])), want[:, 0], rtol=1e-12)
 
 
 def test_predict_space_covers_nb201_in_enumerate_order() -> None:
@@ -199,7 +202,7 @@ def test_bad_input_is_a_one_line_error() -> None:
 def test_tree_ensemble_predicts_like_the_gradient_boosting_regressor() -> None:
     from sklearn.ensemble import GradientBoostingRegressor
 
-    from calibration.batch import TreeEnsemble
+    from calibration.batch import BinnedEnsemble, TreeEnsemble
 
     rng = np.random.default_rng(0)
     X, r = rng.random((12, 7)), rng.standard_normal(12)
@@ -208,6 +211,13 @@ def test_tree_ensemble_predicts_like_the_gradient_boosting_regressor() -> None:
     Y = rng.random((500, 7)) * 1.4 - 0.2
     Y[:12] = X  # rows on the training values: thresholds are their midpoints
     np.testing.assert_array_equal(ens.predict(Y), g.predict(Y))
+    binned = BinnedEnsemble.from_ensemble(ens)
+    assert binned is not None and len(binned.groups) < 50
+    np.testing.assert_allclose(binned.predict(Y), g.predict(Y), rtol=0, atol=1e-12)  # trees summed per group
+    flat = GradientBoostingRegressor(n_estimators=5, max_depth=2, random_state=0).fit(X, np.ones(12))  # no splits
+    np.testing.assert_allclose(BinnedEnsemble.from_ensemble(TreeEnsemble.from_gbr(flat)).predict(Y), 1.0, rtol=1e-12)
+    deep = GradientBoostingRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, r)
+    assert BinnedEnsemble.from_ensemble(TreeEnsemble.from_gbr(deep), max_cells=8) is None  # falls back to the loop
     with pytest.raises(CalibrationError, match=r"shape \(n, 7\)"):
         ens.predict(Y[:, :6])
     with pytest.raises(CalibrationError, match="finite"):
