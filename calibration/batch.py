@@ -93,7 +93,8 @@ def _variant_name(variant: str) -> str:
 class ArchLayout:
     """The decomposition of a space's archs into ``components`` (fragment networks, each built once).
 
-    ``positions``: the space's labels; ``n_candidates`` per position. :meth:`multiplicity` gives how many times each
+    ``positions``: the space's labels; ``n_candidates`` per position; ``input_size``: image pixels (None: the
+    model's). :meth:`multiplicity` gives how many times each
     component occurs in each arch (the slow, obviously-correct form); :meth:`combine` the same sum of per-component
     feature rows, fast.
     """
@@ -103,6 +104,7 @@ class ArchLayout:
     components: tuple[Network, ...]
     positions: tuple[str, ...]
     n_candidates: tuple[int, ...]
+    input_size: int | None = None
 
     @property
     def n_components(self) -> int:
@@ -155,7 +157,7 @@ class ArchLayout:
         for _ in range(n):
             row = [int(rng.integers(k)) for k in self.n_candidates]
             arch = space.from_indices(row)
-            want = sorted(layer_signature(x) for x in space.to_workload(arch).layers)
+            want = sorted(layer_signature(x) for x in space.to_workload(arch, input_size=self.input_size).layers)
             if self.layer_keys(row) != want:
                 raise CalibrationError(f"space {self.space.name!r}: the batch decomposition does not reproduce "
                                        f"to_workload for arch {space.format(arch)!r}")
@@ -276,10 +278,8 @@ def backbone_layout(space: Any, input_size: int | None = None) -> OneHotLayout:
         h = conv_bn(e, h, model.head.conv_channels, 1, act=model.head.act)
     h = e.linear(e.flatten(e.global_avg(h)), model.num_classes)
     base = e.builder.build((x, h))
-    lay = OneHotLayout(space, None, (base, *blocks), space.labels, tuple(len(c.candidates) for c in space.choices),
-                       np.asarray(offsets, dtype=np.int64))
-    object.__setattr__(lay, "_input_size", input_size)
-    return lay
+    return OneHotLayout(space, None, (base, *blocks), space.labels, tuple(len(c.candidates) for c in space.choices),
+                        input_size, np.asarray(offsets, dtype=np.int64))
 
 
 # --- NAS-Bench-201 --------------------------------------------------------------------------------
@@ -455,10 +455,8 @@ def nb201_layout(space: Any, variant: str | None = None, input_size: int | None 
         for j, cand in enumerate(c.candidates):
             op_index[p, j] = NB201_OPS.index(cand)
     assert len(EDGES) == 6
-    lay = NB201Layout(space, v, tuple(comps), space.labels, tuple(len(c.candidates) for c in space.choices),
-                      op_index, N)
-    object.__setattr__(lay, "_input_size", input_size)
-    return lay
+    return NB201Layout(space, v, tuple(comps), space.labels, tuple(len(c.candidates) for c in space.choices),
+                       input_size, op_index, N)
 
 
 _LAYOUTS: dict[tuple[str, str, str | None, int | None], ArchLayout] = {}
@@ -466,7 +464,8 @@ _LAYOUTS: dict[tuple[str, str, str | None, int | None], ArchLayout] = {}
 
 def arch_layout(space: Any, variant: str | None = None, input_size: int | None = None,
                 check: bool = True) -> ArchLayout:
-    """The layout of ``space`` (backbone or NB201; ``variant`` for NB201 only), cached per (space JSON, variant).
+    """The layout of ``space`` (backbone or NB201; ``variant`` for NB201 only), cached per (space JSON, variant,
+    input size).
 
     ``check`` runs :meth:`ArchLayout.self_check` once (a few ``to_workload`` builds)."""
     from spaces.backbone import BackboneModel
@@ -481,8 +480,10 @@ def arch_layout(space: Any, variant: str | None = None, input_size: int | None =
         lay = backbone_layout(space, input_size)
     else:
         lay = nb201_layout(space, variant, input_size)
-    if check and input_size is None:
+    if check:
         lay.self_check()
+    if len(_LAYOUTS) >= 64:  # a small cache: layouts are cheap to rebuild
+        _LAYOUTS.pop(next(iter(_LAYOUTS)))
     _LAYOUTS[key] = lay
     return lay
 
@@ -858,7 +859,7 @@ def _bbssp_batch(lut: Any, space: Any, variant: str | None, input_size: int | No
             names.append((c.label, b))
             if b in d:
                 flat[offsets[p] + j] = d[b]
-    lay = OneHotLayout(space, None, (), space.labels, n_cand, offsets)
+    lay = OneHotLayout(space, None, (), space.labels, n_cand, input_size, offsets)
 
     def predict(codes: np.ndarray) -> np.ndarray:
         s = np.zeros(len(codes))

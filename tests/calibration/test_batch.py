@@ -222,3 +222,11 @@ def test_tree_ensemble_predicts_like_the_gradient_boosting_regressor() -> None:
         ens.predict(Y[:, :6])
     with pytest.raises(CalibrationError, match="finite"):
         ens.predict(np.full((1, 7), np.nan))
+
+
+@pytest.mark.parametrize(("name", "variant", "size"), [("nb201", "zero-folded", 8), ("nb201", "pruned", 16),
+                                                       ("proxyless", None, 96)])
+def test_layouts_at_another_input_size(name: str, variant: str | None, size: int) -> None:
+    lay = arch_layout(get_space(name), variant, input_size=size)  # self-checked against to_workload(input_size=)
+    lay.self_check(n=15, seed=2)
+    assert lay.input_size == size
