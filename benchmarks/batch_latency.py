@@ -13,7 +13,7 @@ fitted on 10 measured archs of a HELP column (``--real-column``), whose trees sp
 
 ``--out DIR`` writes ``DIR/batch_latency.json`` (headline: archs/s per space for kernel-type, the default corrector).
 
-Usage: python benchmarks/batch_latency.py [--n 1000000] [--per-arch 300] [--repeat 5] [--seed 0] [--out DIR]
+Usage: python benchmarks/batch_latency.py [--n 1000000] [--per-arch 100] [--repeat 5] [--seed 0] [--out DIR]
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _measurement(space: Any, arch: Any, ms: float) -> Any:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="archs per batch timing")
-    ap.add_argument("--per-arch", type=int, default=300, help="archs timed on the per-arch path")
+    ap.add_argument("--per-arch", type=int, default=100, help="archs timed on the per-arch path")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--spaces", default=",".join(SPACES))
