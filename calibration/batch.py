@@ -880,19 +880,33 @@ def workload_space(fitted_on: str | None, space: Any) -> Any:
     """The space whose workloads a predictor fitted on the space named ``fitted_on`` (a saved corrector's ``space``;
     None: unknown) predicts for archs of ``space``.
 
-    ``space`` itself when the names agree or ``fitted_on`` is None; the saved NB201 execution variant when both are
-    NB201 spaces with the same choices (search over ``nb201`` with a corrector fitted on ``nb201-unpruned`` predicts
-    unpruned workloads); else :class:`CalibrationError` naming both."""
+    ``space`` itself when the names agree or ``fitted_on`` is None. Otherwise ``fitted_on`` must be a built-in space
+    (or NB201 execution variant) with the same labels, a superset of ``space``'s candidates and the same macro
+    network: then ``space`` with the fitted space's model (a search over ``nb201``, or a tuned sub-space of it, with a
+    corrector fitted on ``nb201-unpruned`` predicts unpruned workloads). Anything else raises
+    :class:`CalibrationError` naming both spaces."""
     if fitted_on is None or fitted_on == space.name:
         return space
-    if fitted_on in _VARIANT_OF_SPACE and space.name in _VARIANT_OF_SPACE:
-        from calibration.workloads import get_space
+    from dataclasses import replace
 
-        other = get_space(fitted_on)
-        if other.choices == space.choices:
-            return other
-    raise CalibrationError(f"the latency model was fitted on space {fitted_on!r} and cannot predict archs of space "
+    from calibration.workloads import get_space, space_names
+
+    err = CalibrationError(f"the latency model was fitted on space {fitted_on!r} and cannot predict archs of space "
                            f"{space.name!r}")
+    if fitted_on not in space_names():
+        raise err
+    fitted = get_space(fitted_on)
+
+    def macro(sp: Any) -> dict[str, Any]:
+        d = dict(sp.model.to_dict())
+        if d.get("kind") in ("nb201", *_VARIANT_OF_SPACE):
+            d["kind"] = "nb201"  # execution variants share the macro network
+        return d
+
+    if fitted.labels != space.labels or macro(fitted) != macro(space) or any(
+            not set(c.candidates) <= set(f.candidates) for c, f in zip(space.choices, fitted.choices)):
+        raise err
+    return replace(space, model=fitted.model)
 
 
 def predict_space(predictor: Any, space: Any, variant: str | None = None,

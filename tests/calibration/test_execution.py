@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calibration.batch import arch_layout, layout_lut, workload_space
+from calibration.batch import arch_layout, batch_predictor, layout_lut, workload_space
 from calibration.correctors import CalibrationError, KernelTypeNNLS, TableSource, load_corrector
 from calibration.execution import VARIANT_ORDER, choose_execution, loo_errors, variant_features
 from calibration.workloads import get_space
@@ -104,10 +104,19 @@ def test_cli_nb201_auto_reports_and_saves_the_variant(tmp_path: Path, capsys) ->
     assert saved["space"] == "nb201-zero-folded"
     cor = load_corrector(tmp_path / "c.json")
     assert cor.space.name == "nb201-zero-folded"
-    assert workload_space(saved["space"], get_space("nb201")).name == "nb201-zero-folded"
+    assert workload_space(saved["space"], get_space("nb201")).model.kind == "nb201-zero-folded"
     with pytest.raises(CalibrationError, match="fitted on space 'nb201-zero-folded' and cannot predict archs of "
                                                "space 'fbnet'"):
         workload_space(saved["space"], get_space("fbnet"))
+    sub = get_space("nb201").restrict({"edge_1_0": ["none", "nor_conv_3x3"]}, name="nb201-tuned")
+    ws = workload_space(saved["space"], sub)  # a sub-space of the space it was fitted on: zero-folded workloads
+    assert ws.name == "nb201-tuned" and ws.model.kind == "nb201-zero-folded" and ws.choices == sub.choices
+    a = sub.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    np.testing.assert_allclose(batch_predictor(cor, ws).predict([a]),
+                               cor.predict_workloads([get_space("nb201-zero-folded").to_workload(a)]), rtol=1e-9)
+    assert workload_space(None, sub) is sub and workload_space("nb201-tuned", sub) is sub
+    with pytest.raises(CalibrationError, match="fitted on space 'my.toml'"):
+        workload_space("my.toml", sub)
     assert main(["calibrate", "fit", "--measurements", str(p), "--space", "nb201-auto", "--device", "unit",
                  "--train", "12", "--quiet"]) == 0
     out = capsys.readouterr().out
