@@ -147,6 +147,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--population", type=int, default=16, help="evolution: population size P (default 16)")
     s.add_argument("--sample-size", "--tournament", dest="tournament", type=int, default=4,
                    help="evolution: members sampled per step S (default 4)")
+    s.add_argument("--init-band", type=float, default=1.0,
+                   help="evolution: draw the initial population from the slowest share of the feasible archs "
+                        "(where the whole space is predicted; default 1: all)")
     s.add_argument("--latency-limit", type=float, default=None, metavar="MS",
                    help="hard limit on the latency model's prediction (ms)")
     s.add_argument("--latency-model", default=None, metavar="CORR.json",
@@ -234,7 +237,7 @@ def _search(args: argparse.Namespace) -> int:
     progress = _progress(args.quiet)
     if args.method in ("evolution", "random"):
         cfg = EvolutionConfig(args.budget, min(args.population, args.budget), args.tournament,
-                              latency_limit_ms=args.latency_limit, seed=args.seed)
+                              latency_limit_ms=args.latency_limit, seed=args.seed, init_band=args.init_band)
         summary = run_search(target, evaluator, cfg, args.method, out, progress)
     else:
         ds = getattr(evaluator, "dataset", None)

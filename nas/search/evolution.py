@@ -5,7 +5,9 @@ seed and the arch string, so results do not depend on evaluation order); asking 
 evaluated is free. ``latency_limit_ms`` is a hard constraint on the latency model's prediction: an arch predicted
 over it is never evaluated.
 
-* Evolution: a population of ``population`` (P) random feasible archs; each step samples ``tournament`` (S)
+* Evolution: a population of ``population`` (P) random feasible archs (with ``init_band`` < 1 and the whole
+  space predicted, drawn from the slowest ``init_band`` share of the feasible archs: under a latency limit the
+  accurate archs use the latency budget, and the latency model costs no accuracy query); each step samples ``tournament`` (S)
   members uniformly, mutates the fittest of the sample in one choice (retrying, bounded, until the child is
   feasible), evaluates the child, appends it and removes the oldest member.
 * Random search: uniformly random feasible archs until the budget is spent.
@@ -38,7 +40,9 @@ LatencyFn = Callable[[Sequence[Arch]], np.ndarray]
 class EvolutionConfig:
     """``budget``: distinct archs evaluated (accuracy queries); ``population`` (P) and ``tournament`` (S) sizes;
     ``latency_limit_ms``: hard limit on the predicted latency (None: none); ``max_retries``: proposals tried per new
-    arch before giving up. ``population`` and ``tournament`` are unused by random search."""
+    arch before giving up; ``init_band``: share of the feasible archs (the slowest predicted) the initial population
+    is drawn from (1: all; needs the whole space predicted, else ignored). ``population``, ``tournament`` and
+    ``init_band`` are unused by random search."""
 
     budget: int = 60
     population: int = 16
@@ -46,8 +50,11 @@ class EvolutionConfig:
     latency_limit_ms: float | None = None
     seed: int = 0
     max_retries: int = 1000
+    init_band: float = 1.0
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.init_band, (int, float)) and 0.0 < self.init_band <= 1.0):
+            raise SearchError(f"init_band must be in (0, 1], got {self.init_band!r}")
         for fld in ("budget", "population", "tournament", "max_retries"):
             v = getattr(self, fld)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
@@ -117,15 +124,20 @@ class _Feasible:
     """Draws feasible archs (module docstring)."""
 
     def __init__(self, space: SearchSpace, latency: LatencyFn, limit: float | None, all_ms: np.ndarray | None,
-                 max_retries: int) -> None:
+                 max_retries: int, band: float = 1.0) -> None:
         self.space, self.latency, self.limit, self.max_retries = space, latency, limit, max_retries
         self.ok_index: np.ndarray | None = None
+        self.band_index: np.ndarray | None = None
         if all_ms is not None:
             all_ms = np.asarray(all_ms, dtype=float)
             self.ok_index = np.flatnonzero(all_ms <= limit) if limit is not None else np.arange(len(all_ms))
             if len(self.ok_index) == 0:
                 raise SearchError(f"no arch of {space.name!r} meets the latency limit {limit:g} ms (fastest "
                                   f"predicted: {float(all_ms.min()):.4g} ms)")
+            if band < 1.0:
+                lat = all_ms[self.ok_index]
+                keep = max(1, int(math.ceil(band * len(lat))))
+                self.band_index = self.ok_index[np.argsort(-lat, kind="stable")[:keep]]
         self.sizes = [len(c.candidates) for c in space.choices]
 
     def ok(self, arch: Arch) -> tuple[bool, float]:
@@ -139,9 +151,10 @@ class _Feasible:
             k //= n
         return self.space.from_indices(idx[::-1])
 
-    def sample(self, rng: np.random.Generator) -> tuple[Arch, float]:
-        if self.ok_index is not None:
-            a = self._from_flat(int(self.ok_index[int(rng.integers(len(self.ok_index)))]))
+    def sample(self, rng: np.random.Generator, band: bool = False) -> tuple[Arch, float]:
+        pool = self.band_index if band and self.band_index is not None else self.ok_index
+        if pool is not None:
+            a = self._from_flat(int(pool[int(rng.integers(len(pool)))]))
             return a, float(self.latency([a])[0])
         return self.draw(lambda: self.space.sample(rng))
 
@@ -169,7 +182,7 @@ def _run(space: SearchSpace, evaluator: Evaluator, latency: LatencyFn, config: E
          progress: Callable[[int, str], Any] | None, all_ms: np.ndarray | None, label: str,
          step: Callable[[_Oracle, _Feasible, np.random.Generator], None]) -> SearchRun:
     rng = np.random.default_rng(config.seed)
-    feas = _Feasible(space, latency, config.latency_limit_ms, all_ms, config.max_retries)
+    feas = _Feasible(space, latency, config.latency_limit_ms, all_ms, config.max_retries, config.init_band)
     bar = progress(config.budget, f"{label} {space.name}") if progress else None
     oracle = _Oracle(space, evaluator, latency, config.seed, bar)
     proposals = idle = 0
@@ -196,7 +209,7 @@ def evolve(space: SearchSpace, evaluator: Evaluator, latency: LatencyFn, config:
 
     def step(oracle: _Oracle, feas: _Feasible, rng: np.random.Generator) -> None:
         if len(oracle.history) < config.population and len(pop) < config.population:
-            a, lat = feas.sample(rng)
+            a, lat = feas.sample(rng, band=True)
         else:
             idx = rng.choice(len(pop), size=min(config.tournament, len(pop)), replace=False)
             parent = max((pop[int(i)] for i in idx), key=lambda m: m[1].fitness)[0]
