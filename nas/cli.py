@@ -115,6 +115,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--families", default="res,mobilev2,vgg",
                    help="comma list of res, mobile, mobilev2, vgg (default: the paper's measured families; mobilev2 is the "
                         "depthwise MobileNetV2 form of its Mobile blocks)")
+    p.add_argument("--space", default=None,
+                   help="profile one space instead of --families, e.g. nb201 (cell space: SSBN_0 = --typical and every "
+                        "single-edge replacement)")
+    p.add_argument("--typical", default=None, metavar="ARCH",
+                   help="with --space: SSBN_0's arch string (NB201 default: every edge nor_conv_3x3)")
+    p.add_argument("--latency-model", default=None, metavar="CORR.json",
+                   help="with --space: SSBN latencies from a corrector saved by `hwnas calibrate fit --save`")
+    p.add_argument("--latency-table", default=None, metavar="F.csv",
+                   help="with --space: SSBN latencies from a measured table (with --latency-column)")
+    p.add_argument("--latency-column", default=None, help="device column of --latency-table")
     p.add_argument("--backbone", choices=("cifar", "imagenet"), default="cifar",
                    help="CIFAR (32 px, 10 layers; default) or ImageNet (224 px, 12 layers) backbone")
     p.add_argument("--out", default="bbssp-profile", help="profile directory (default ./bbssp-profile)")
@@ -124,7 +134,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--lam", "--lambda", dest="lam", type=float, default=0.01)
     g.add_argument("--proxy-spread", type=float, default=0.025,
                    help="zero-cost evaluator: accuracy span (fraction) the proxy ranks map onto (default 0.025)")
-    g.add_argument("--k", type=int, default=60, help="entries the winning family must collect (default 60)")
+    g.add_argument("--k", type=int, default=None,
+                   help="entries the winning family must collect (default 60; with --space: 40%% of its pool of "
+                        "(choice, candidate) entries, 12 for NB201)")
     g.add_argument("--no-plots", action="store_true")
     _add_evaluator_args(p)
     _add_exec_args(p)
@@ -175,11 +187,26 @@ def _profile(args: argparse.Namespace) -> int:
     from nas.profiling import ProfileConfig, profile_spaces
     from spaces.registry import get_space
 
-    spaces = family_spaces(args.families, args.backbone)
-    size = get_space(spaces[0]).model.input_size
-    evaluator = make_evaluator(args, size)
-    cost = CostParams(args.theta, args.sigma, args.lam, args.k, args.proxy_spread)
-    cfg = ProfileConfig(spaces, args.device, evaluator, cost, args.seed)
+    latency = None
+    if args.space:
+        spaces: tuple[str, ...] = (args.space,)
+        sp = get_space(args.space)
+        k = args.k if args.k is not None else max(1, round(0.4 * sum(len(c.candidates) for c in sp.choices)))
+        if args.latency_model or args.latency_table or args.latency_column:
+            from nas.latency_models import make_latency_model
+
+            latency = make_latency_model(sp, corrector=args.latency_model,
+                                         table=None if args.latency_model else args.latency_table,
+                                         column=None if args.latency_model else args.latency_column)
+    else:
+        if args.typical or args.latency_model or args.latency_table:
+            raise HwnasError("--typical, --latency-model and --latency-table go with --space")
+        spaces = family_spaces(args.families, args.backbone)
+        sp = get_space(spaces[0])
+        k = args.k if args.k is not None else 60
+    evaluator = make_evaluator(args, sp.model.input_size)
+    cost = CostParams(args.theta, args.sigma, args.lam, k, args.proxy_spread)
+    cfg = ProfileConfig(spaces, args.device, evaluator, cost, args.seed, args.typical, latency)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     executor = make_executor(args.executor, workers, args.address)
     result = profile_spaces(cfg, args.out, executor, _progress(args.quiet), plots=not args.no_plots)

@@ -73,7 +73,7 @@ def target_from_profile(profile_dir: str | Path, full: bool = False, device: str
         raise ProfilingError(f"{d}: no summary.json; run hwnas profile-space --out {d} first") from None
     space = space_from_dict(summary["winner_space" if full else "tuned_space"], str(d / "summary.json"))
     lut = load_lut(d / "lut.json", space)
-    dev = device or summary.get("device")
+    dev = device or (None if summary.get("latency_model") else summary.get("device"))
     return SearchTarget(space, BBSSPLatency(space, lut, str(d / "lut.json")), dev)
 
 

@@ -148,3 +148,33 @@ def test_cli_contract_real_data(shared: Path, tmp_path: Path, capsys: pytest.Cap
         "search", "--space", "nb201", "--evaluator", "table", "--table", str(acc), "--table-column",
         "cifar100_test_acc", "--latency-model", str(corr), "--latency-limit", "1", "--out", str(tmp_path / "x"),
         "--quiet"])
+
+
+def test_profile_cell_space_and_search_it(tables: tuple[Path, Path], tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    acc, lat = tables
+    common = ["--evaluator", "table", "--table", str(acc), "--table-column", "cifar100_test_acc", "--latency-table",
+              str(lat), "--latency-column", "dev", "--quiet"]
+    typ = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|avg_pool_3x3~2|"
+    assert main(["profile-space", "--space", "nb201", "--typical", typ, "--k", "10", "--out", str(tmp_path / "p"),
+                 "--workers", "1", "--no-plots", *common]) == 0
+    s = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert len(s["ssbn"]) == 25 and s["winner"] == "nb201" and s["latency_model"]["kind"] == "table"
+    sp = get_space("nb201")
+    t = TableLatency(sp, str(lat), "dev")
+    rows = {r["arch"]: r for r in s["ssbn"]}
+    assert rows[typ]["latency_ms"] == t.measured_ms(sp.parse(typ))
+    tuned = s["tuned_space"]
+    assert tuned["typical"] == [sp.parse(typ)[lb] for lb in sp.labels]
+    assert sum(len(c["candidates"]) for c in tuned["choices"]) >= 10  # K entries, typical always kept
+    assert main(["search", "--profile", str(tmp_path / "p"), "--budget", "8", "--population", "4",
+                 "--latency-limit", "50", "--out", str(tmp_path / "s"), *common]) == 0
+    r = json.loads((tmp_path / "s" / "search.json").read_text())
+    assert r["space"] == "nb201-tuned" and r["evaluations"] == 8
+    # the layer-adaptive LUT reproduces every SSBN's latency exactly
+    from nas.search.run import target_from_profile
+
+    tgt = target_from_profile(tmp_path / "p", full=True)
+    for a, row in rows.items():
+        assert tgt.predict_ms(sp.parse(a)) == pytest.approx(row["latency_ms"], rel=1e-12)
+    capsys.readouterr()
