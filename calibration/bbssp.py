@@ -138,7 +138,28 @@ class BBSSPLut:
         return out
 
     def lut_sums(self, items: Sequence[Any]) -> np.ndarray:
-        """``sum_i LUT[i][arch_i]`` per arch (ms)."""
+        """``sum_i LUT[i][arch_i]`` per arch (ms): archs become block indices, then one gather per layer over all
+        archs (the same additions in the same order as :meth:`lut_sums_naive`: bit-equal). For arrays of archs
+        already encoded, see :func:`calibration.batch.batch_predictor`."""
+        archs = self._archs(items)
+        cols = [{b: j for j, (b, _) in enumerate(row)} for row in self.table]
+        A = np.full((len(self.labels), max((len(r) for r in self.table), default=0)), np.nan)
+        for i, row in enumerate(self.table):
+            A[i, :len(row)] = [v for _, v in row]
+        codes = np.empty((len(archs), len(self.labels)), dtype=np.int64)
+        for k, a in enumerate(archs):
+            for i, lb in enumerate(self.labels):
+                j = cols[i].get(a[lb])
+                if j is None:
+                    raise CalibrationError(f"BBSSP LUT has no entry for block {a[lb]!r} in layer {lb!r}")
+                codes[k, i] = j
+        out = np.zeros(len(archs))
+        for i in range(len(self.labels)):
+            out += A[i, codes[:, i]]
+        return out
+
+    def lut_sums_naive(self, items: Sequence[Any]) -> np.ndarray:
+        """Slow reference of :meth:`lut_sums`: one arch and one layer at a time."""
         rows = [dict(r) for r in self.table]
         out = np.empty(len(items))
         for k, a in enumerate(self._archs(items)):

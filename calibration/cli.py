@@ -42,7 +42,9 @@ def register(subparsers: Any) -> None:
     f.add_argument("--measurements", required=True, help="measurement CSV/JSON, or a shared-data table with --column")
     f.add_argument("--kernels", help="per-kernel rows CSV for the measurement CSV")
     f.add_argument("--column", help="device column of a wide table (nb201_help.csv, nb201_nnmeter.csv, fbnet_help.csv)")
-    f.add_argument("--space", help="space of the archs (overrides the file's; e.g. nb201-unpruned)")
+    f.add_argument("--space", help="space of the archs (overrides the file's; e.g. nb201-unpruned); nb201-auto: choose "
+                                    "the NB201 execution variant (pruned / unpruned / zero-folded) by leave-one-out "
+                                    "cross-validation on the training measurements")
     f.add_argument("--device", required=True,
                    help="device preset / .toml for the per-layer LUT, 'unit' (count-based) or 'torch-local'")
     f.add_argument("--method", default="kernel-type", choices=CLI_METHODS,
@@ -124,24 +126,39 @@ def _measure(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> MeasurementSet:
     from dataclasses import replace
 
+    from calibration.execution import NB201_AUTO
     from calibration.measurements import load_measurements
 
     path = Path(args.measurements)
+    space = "nb201" if args.space == NB201_AUTO else args.space  # the variant is chosen later, on the training set
     if args.column:
         from calibration import datasets
 
         header = datasets._header_only(path)
         if "arch_str" in header:
-            ms = datasets.load_nb201_latency(path, args.column, args.space).measurements
+            ms = datasets.load_nb201_latency(path, args.column, space).measurements
         elif "op_idx_list" in header:
-            ms = datasets.load_fbnet_help(path, args.column, args.space or "fbnet").measurements
+            ms = datasets.load_fbnet_help(path, args.column, space or "fbnet").measurements
         else:
             raise MeasurementError(f"{path}:1: --column needs a wide table with 'arch_str' or 'op_idx_list' columns")
         return ms
     ms = load_measurements(path, args.kernels)
-    if args.space:
-        ms = MeasurementSet(tuple(replace(m, space=args.space) if m.arch is not None else m for m in ms), ms.source)
+    if space:
+        ms = MeasurementSet(tuple(replace(m, space=space) if m.arch is not None else m for m in ms), ms.source)
     return ms
+
+
+def _choose_execution(args: argparse.Namespace, train: MeasurementSet, device: Any) -> Any:
+    """``--space nb201-auto``: the execution variant chosen on the training measurements only."""
+    from calibration.execution import choose_execution
+
+    if any(m.arch is None for m in train):
+        raise HwnasError("--space nb201-auto needs measurements of NB201 archs (an 'arch' per row)")
+    sizes = {m.input_size for m in train}
+    if len(sizes) != 1:
+        raise HwnasError(f"--space nb201-auto needs one input size in the training measurements, got "
+                         f"{sorted(sizes, key=str)}")
+    return choose_execution([m.arch for m in train], train.latencies_ms, device, input_size=sizes.pop())
 
 
 def _device(name: str) -> Any:
@@ -158,6 +175,7 @@ def _device(name: str) -> Any:
 
 def _calibrate_fit(args: argparse.Namespace) -> int:
     from calibration.correctors import TableSource, make_corrector
+    from calibration.execution import NB201_AUTO
     from calibration.lut import LutCache, build_lut, unit_lut
     from calibration.metrics import accuracy
     from calibration.workloads import WorkloadResolver
@@ -176,8 +194,16 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         raise HwnasError(f"--test must be between 1 and {n - args.train}, got {args.test}")
     stop = n if args.test is None else args.train + args.test
     train, test = ms.subset(order[: args.train]), ms.subset(order[args.train:stop])
-    ms = MeasurementSet(tuple(train) + tuple(test), ms.source)
     device = _device(args.device)
+    choice = None
+    if args.space == NB201_AUTO:
+        from dataclasses import replace
+
+        choice = _choose_execution(args, train, device)
+        train, test = (MeasurementSet(tuple(replace(m, space=choice.space) for m in s), s.source) for s in (train, test))
+    ms = MeasurementSet(tuple(train) + tuple(test), ms.source)
+    names = {m.space for m in ms}
+    space_name = next(iter(names)) if len(names) == 1 else None
     y_test = test.latencies_ms
     if args.method == "bbssp":
         from calibration.bbssp import BBSSPLut
@@ -201,7 +227,7 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
                 lut = build_lut(device, nets, progress=progress)
             src = TableSource(device=device)
         by_id = {m.id: net for m, net in zip(ms, nets)}
-        cor = make_corrector(args.method, lut, src, seed=args.seed)
+        cor = make_corrector(args.method, lut, src, resolver.space(space_name) if space_name else None, seed=args.seed)
         cor = cor.fit_workloads([by_id[m.id] for m in train], train.latencies_ms)
         pred = cor.predict_workloads([by_id[m.id] for m in test])
     rep = accuracy(pred, y_test, len(train))
@@ -218,8 +244,13 @@ def _calibrate_fit(args: argparse.Namespace) -> int:
         cor.save(args.save)
     if args.format == "json":
         d = rep.to_dict()
-        print(json.dumps({**{k: d[k] for k in REPORT_KEYS}, "method": method}, indent=1))
+        extra: dict[str, Any] = {"method": method, "space": space_name}
+        if choice is not None:
+            extra["space_loo_mape"] = dict(choice.loo_mape)
+        print(json.dumps({**{k: d[k] for k in REPORT_KEYS}, **extra}, indent=1))
     else:
+        if choice is not None:
+            print(choice.to_text())
         print(f"{label}{f' (cross-validated MAPE: {cv})' if cv else ''} corrector, LUT device {args.device}: "
               f"{rep.to_text()}")
     return 0

@@ -136,7 +136,8 @@ class _Base:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"format": CORRECTOR_FORMAT, "version": CORRECTOR_VERSION, "method": self.method,
-             "lut": self.lut.to_dict(), "unit": self.source.unit}
+             "lut": self.lut.to_dict(), "unit": self.source.unit,
+             "space": self.space.name if self.space is not None else None}  # the space it was fitted on
         d.update(self._params_dict())
         return d
 
@@ -490,6 +491,8 @@ def corrector_from_dict(d: Mapping[str, Any], source: str = "corrector", device:
     if d.get("version") != CORRECTOR_VERSION:
         raise CalibrationError(f"{source}: unsupported corrector version {d.get('version')!r}")
     method = d.get("method")
+    if space is None and d.get("space") and method != "bbssp":
+        space = _saved_space(d["space"])
     if method == "bbssp":
         from calibration.bbssp import BBSSPLut
 
@@ -512,6 +515,17 @@ def corrector_from_dict(d: Mapping[str, Any], source: str = "corrector", device:
     except (KeyError, TypeError, ValueError) as e:
         raise CalibrationError(f"{source}: malformed corrector: {e}") from None
     raise CalibrationError(f"{source}: unknown corrector method {method!r}")
+
+
+def _saved_space(name: Any) -> Any:
+    """The space a corrector was fitted on, by its saved name; None when that name is not a built-in space (a TOML
+    space's name: the caller passes ``space=``)."""
+    from calibration.workloads import get_space
+
+    try:
+        return get_space(str(name))
+    except HwnasError:
+        return None
 
 
 def load_corrector(path: str | Path, device: Any = None, space: Any = None) -> Any:

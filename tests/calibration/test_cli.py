@@ -41,7 +41,8 @@ def test_calibrate_fit_json_and_plot(tmp_path: Path, capsys) -> None:
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d) == {"spearman", "kendall", "mape", "rmse_ms", "within_5pct", "within_10pct", "n_train", "n_test",
-                      "method"}
+                      "method", "space"}
+    assert d["space"] == "nb201" and json.loads((tmp_path / "c.json").read_text())["space"] == "nb201"
     assert d["method"] == "kernel-type" and d["n_train"] == 12 and d["n_test"] == 18
     assert d["spearman"] > 0.9
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
