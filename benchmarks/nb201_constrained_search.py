@@ -9,7 +9,8 @@ Per device and seed (10 seeds):
    (:mod:`calibration.correctors`, the method ``hwnas calibrate fit`` uses by default and that ``--method auto``
    keeps on these columns) is fitted over a per-layer LUT of the simulated ``roofline-reference`` device, on the
    workloads of the column's declared execution (:func:`calibration.datasets.nb201_columns`: every HELP column
-   here ran NB201 unpruned). The 15,625 cells are predicted once, vectorised (:class:`nas.latency_models.AdditiveBatch`).
+   here ran NB201 unpruned). The 15,625 cells are predicted once, vectorised (:func:`calibration.batch.batch_predictor` behind
+   :class:`nas.latency_models.CorrectorLatency`).
 2. safety margin, from the calibration's own leave-one-out error on its 10 archs only (never the test): the
    search limit is ``limit / (1 + q)`` with ``q`` the largest leave-one-out under-prediction
    ``measured / predicted - 1`` (0 when none under-predicts).

@@ -14,12 +14,11 @@ Three sources (:func:`make_latency_model` picks one):
 * a measured table used as an oracle (``--latency-table F --latency-column C``; shared ``latency/nb201_help.csv``),
   keyed by arch string or NB201 index (:func:`nas.evaluators.table.read_column_table`).
 
-Vectorised prediction: where the model is an affine function of the network's layer-configuration counts (LUT
-sums, the ``affine`` and ``kernel-type`` correctors, the BBSSP LUT) and the space is *additive* (every choice adds
-its own layers whatever the others are: layer-wise backbones, NB201 executed unpruned), the prediction of any arch
-is ``T(a0) + sum_i [T(a0 with choice i := a_i) - T(a0)]``: :class:`AdditiveBatch` predicts from ``1 + sum_i (n_i -
-1)`` per-arch predictions, with array operations only. It checks itself against the per-arch path on a seeded
-sample when built. Other models/spaces use the per-arch path (a workload per arch, memoised).
+Vectorised prediction: :func:`calibration.batch.batch_predictor` binds the model's predictor (a per-layer LUT,
+any corrector, the BBSSP LUT) to the space's layout of components (layer-wise backbones; NB201 cells executed
+pruned, unpruned or zero-folded) and predicts a batch of archs with array operations, no workload per arch.
+Where no layout applies (or the model is a table) the per-arch path is used (a workload per arch, memoised):
+:meth:`LatencyModel.predict_per_arch`, the obviously correct twin the fast path is tested against.
 :meth:`LatencyModel.predict_all` gives every arch of an enumerable space (in :meth:`SearchSpace.enumerate` order)
 where vectorised, None otherwise.
 """
@@ -37,8 +36,7 @@ import numpy as np
 from hwsim.errors import HwnasError
 from spaces.core import ENUMERATE_LIMIT, Arch, SearchSpace
 
-LINEAR_CORRECTORS = ("affine", "kernel-type", "bbssp")
-ADDITIVE_CHECK_SAMPLES = 16
+ENUMERATE_ALL_LIMIT = 2_000_000
 
 
 class LatencyModelError(HwnasError):
@@ -71,84 +69,30 @@ def flat_index(space: SearchSpace, idx: np.ndarray) -> np.ndarray:
     return flat
 
 
-def is_additive_space(space: SearchSpace) -> bool:
-    """Whether each choice adds layers that depend only on itself (layer-wise backbones, NB201 executed
-    unpruned). Pruned or zero-folded NB201 cells are not additive (an edge's layers depend on the others)."""
-    from calibration.workloads import NB201UnprunedModel
-    from spaces.backbone import BackboneModel
-
-    return isinstance(space.model, (BackboneModel, NB201UnprunedModel))
-
-
-# ------------------------------------------------------------------------------------------------
-# vectorised prediction for additive spaces
-# ------------------------------------------------------------------------------------------------
-class AdditiveBatch:
-    """``T(a) = base + sum_i delta[i][a_i]`` from per-arch predictions of the single-choice replacements of an
-    anchor arch (see the module docstring); exact for models affine in layer counts on additive spaces."""
-
-    def __init__(self, space: SearchSpace, per_arch: Callable[[Sequence[Arch]], np.ndarray],
-                 anchor: Arch | None = None, check_seed: int = 0) -> None:
-        self.space = space
-        a0 = anchor if anchor is not None else (space.typical_arch() if space.typical is not None
-                                                 else space.from_indices([0] * len(space.choices)))
-        singles: list[Arch] = []
-        for c in space.choices:
-            for b in c.candidates:
-                singles.append(Arch({**a0.to_dict(), c.label: b}.items()))
-        pred = np.asarray(per_arch([a0] + singles), dtype=float)
-        self.base = float(pred[0])
-        self.delta: list[np.ndarray] = []
-        k = 1
-        for c in space.choices:
-            self.delta.append(pred[k:k + len(c.candidates)] - self.base)
-            k += len(c.candidates)
-        rng = np.random.default_rng(check_seed)
-        sample = [space.sample(rng) for _ in range(ADDITIVE_CHECK_SAMPLES)]
-        want = np.asarray(per_arch(sample), dtype=float)
-        got = self.predict_indices(arch_indices(space, sample))
-        if not np.allclose(got, want, rtol=1e-9, atol=1e-9):
-            worst = int(np.argmax(np.abs(got - want)))
-            raise LatencyModelError(f"space {space.name!r}: latency is not additive over choices (arch "
-                                    f"{space.format(sample[worst])}: {got[worst]:.6g} vs {want[worst]:.6g} ms)")
-
-    def predict_indices(self, idx: np.ndarray) -> np.ndarray:
-        out = np.full(idx.shape[0], self.base)
-        for i, d in enumerate(self.delta):
-            out += d[idx[:, i]]
-        return out
-
-    def predict_all(self) -> np.ndarray:
-        """Every arch in :meth:`SearchSpace.enumerate` order (refuses spaces above the enumerate limit)."""
-        if self.space.size() > ENUMERATE_LIMIT:
-            raise LatencyModelError(f"space {self.space.name!r} has {self.space.size()} archs; too many to predict all")
-        out = np.array([self.base])
-        for d in self.delta:
-            out = (out[:, None] + d[None, :]).ravel()
-        return out
-
-
 # ------------------------------------------------------------------------------------------------
 # the interface
 # ------------------------------------------------------------------------------------------------
 class LatencyModel:
     """Predicted latency (ms) of archs of ``space``. Subclasses give :meth:`_per_arch` (the obviously correct
-    path) and say whether it is affine in layer counts (``linear``); prediction is vectorised where it can be
+    path) and :meth:`_make_batch` (the vectorised one, or None); prediction is vectorised where it can be
     (module docstring) and memoised per arch otherwise."""
 
     kind: str = "model"
-    linear: bool = False
 
     def __init__(self, space: SearchSpace) -> None:
         self.space = space
         self._memo: dict[str, float] = {}
-        self._batch: AdditiveBatch | None = None
+        self._batch: Any = None
         self._batch_tried = False
         self._all: np.ndarray | None = None
 
     # -- to implement --------------------------------------------------------------------------
     def _per_arch(self, archs: Sequence[Arch]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _make_batch(self) -> Any:
+        """A :class:`calibration.batch.BatchPredictor` for this model and space, or None."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind}
@@ -158,12 +102,14 @@ class LatencyModel:
         return None
 
     # -- shared --------------------------------------------------------------------------------
-    def batch(self) -> AdditiveBatch | None:
-        """The vectorised predictor, or None where the model or the space is not additive."""
+    def batch(self) -> Any:
+        """The vectorised predictor (:class:`calibration.batch.BatchPredictor`), or None where no layout applies."""
         if not self._batch_tried:
             self._batch_tried = True
-            if self.linear and is_additive_space(self.space):
-                self._batch = AdditiveBatch(self.space, self._per_arch)
+            try:
+                self._batch = self._make_batch()
+            except HwnasError:  # no batch layout for this space/predictor: the per-arch path serves
+                self._batch = None
         return self._batch
 
     def predict_per_arch(self, archs: Sequence[Mapping[str, str]]) -> np.ndarray:
@@ -184,7 +130,7 @@ class LatencyModel:
             return self._all[flat_index(self.space, arch_indices(self.space, archs))]
         b = self.batch()
         if b is not None:
-            return b.predict_indices(arch_indices(self.space, archs))
+            return np.asarray(b.predict(list(archs)), dtype=float)
         return self.predict_per_arch(archs)
 
     def predict_all(self) -> np.ndarray | None:
@@ -194,10 +140,10 @@ class LatencyModel:
         return self._all
 
     def _predict_all(self) -> np.ndarray | None:
-        if self.space.size() > ENUMERATE_LIMIT:
+        if self.space.size() > min(ENUMERATE_LIMIT, ENUMERATE_ALL_LIMIT):
             return None
         b = self.batch()
-        return b.predict_all() if b is not None else None
+        return None if b is None else np.asarray(b.predict_all(ENUMERATE_ALL_LIMIT)[1], dtype=float)
 
 
 class LutSumLatency(LatencyModel):
@@ -205,7 +151,6 @@ class LutSumLatency(LatencyModel):
     ``device.profile_isolated`` when first seen)."""
 
     kind = "device-lut-sum"
-    linear = True
 
     def __init__(self, space: SearchSpace, device: str) -> None:
         super().__init__(space)
@@ -214,6 +159,12 @@ class LutSumLatency(LatencyModel):
         self.device_name = device
         self.device = get_device(device)
         self._lut: Any = None
+
+    def _make_batch(self) -> Any:
+        from calibration.batch import arch_layout, batch_predictor, layout_lut
+
+        lut = layout_lut(self.device, arch_layout(self.space), self._lut)
+        return batch_predictor(lut, self.space)
 
     def _per_arch(self, archs: Sequence[Arch]) -> np.ndarray:
         from calibration.lut import build_lut
@@ -230,7 +181,6 @@ class BBSSPLatency(LatencyModel):
     """A BBSSP layer-adaptive LUT (:class:`calibration.bbssp.BBSSPLut`): a sum of table entries plus an offset."""
 
     kind = "bbssp-lut"
-    linear = True
 
     def __init__(self, space: SearchSpace, lut: Any, source: str = "") -> None:
         super().__init__(space)
@@ -240,11 +190,10 @@ class BBSSPLatency(LatencyModel):
     def _per_arch(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.asarray(self.lut.predict(list(archs)), dtype=float)
 
-    def batch(self) -> AdditiveBatch | None:  # a LUT sum is additive in any space
-        if not self._batch_tried:
-            self._batch_tried = True
-            self._batch = AdditiveBatch(self.space, self._per_arch)
-        return self._batch
+    def _make_batch(self) -> Any:
+        from calibration.batch import batch_predictor
+
+        return batch_predictor(self.lut, self.space)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "source": self.source, "mode": self.lut.mode}
@@ -261,14 +210,13 @@ class CorrectorLatency(LatencyModel):
         self.workload_space = workload_space
         self.path = path
         self.method = str(getattr(corrector, "method", ""))
-        self.linear = self.method in LINEAR_CORRECTORS
 
-    def batch(self) -> AdditiveBatch | None:
-        if not self._batch_tried:
-            self._batch_tried = True
-            if self.linear and is_additive_space(self.workload_space):
-                self._batch = AdditiveBatch(self.space, self._per_arch)
-        return self._batch
+    def _make_batch(self) -> Any:
+        from calibration.batch import VARIANTS, batch_predictor
+
+        variant = self.workload_space.name
+        nb201 = variant in ("nb201", "nb201-unpruned", "nb201-zero-folded") or variant in VARIANTS
+        return batch_predictor(self.corrector, self.space, variant if nb201 else None)
 
     def _per_arch(self, archs: Sequence[Arch]) -> np.ndarray:
         if self.method == "bbssp":
@@ -435,8 +383,6 @@ def make_latency_model(space: SearchSpace, device: str | None = None, corrector:
 
 def fastest_ms(model: LatencyModel) -> float | None:
     """The smallest predicted latency over the whole space where the model predicts it vectorised; else None."""
-    if model.batch() is not None:
-        return float(model.batch().base + sum(float(d.min()) for d in model.batch().delta))  # type: ignore[union-attr]
     allv = model.predict_all()
     return None if allv is None else float(np.min(allv))
 
@@ -445,6 +391,6 @@ def finite_or_none(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
 
-__all__ = ["AdditiveBatch", "BBSSPLatency", "CorrectorLatency", "LatencyModel", "LatencyModelError", "LutSumLatency",
+__all__ = ["BBSSPLatency", "CorrectorLatency", "LatencyModel", "LatencyModelError", "LutSumLatency",
            "TableLatency", "arch_indices", "device_latency_model", "fastest_ms", "flat_index", "holds_archs_of",
-           "is_additive_space", "load_corrector_model", "make_latency_model"]
+           "load_corrector_model", "make_latency_model"]
