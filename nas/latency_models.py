@@ -359,11 +359,19 @@ def device_latency_model(space: SearchSpace, device: str) -> LatencyModel:
     from spaces.backbone import BackboneModel
 
     if space.typical is not None and isinstance(space.model, BackboneModel):
-        from calibration.bbssp import BBSSPLut
-        from hwsim.devices.registry import get_device
-
-        return BBSSPLatency(space, BBSSPLut.from_device(space, get_device(device)), f"device {device}")
+        return bbssp_device_model(space, device)
     return LutSumLatency(space, device)
+
+
+def bbssp_device_model(space: SearchSpace, device: str) -> BBSSPLatency:
+    """The BBSSP layer-adaptive LUT of ``space`` profiled on ``device`` (SSBN_0 = the space's typical arch)."""
+    from calibration.bbssp import BBSSPLut
+    from hwsim.devices.registry import get_device
+
+    if space.typical is None:
+        raise LatencyModelError(f"space {space.name!r} has no typical arch; the BBSSP LUT needs one (give --profile "
+                                f"DIR, or use another latency model)")
+    return BBSSPLatency(space, BBSSPLut.from_device(space, get_device(device)), f"device {device}")
 
 
 def make_latency_model(space: SearchSpace, device: str | None = None, corrector: str | None = None,
@@ -392,5 +400,5 @@ def finite_or_none(v: float | None) -> float | None:
 
 
 __all__ = ["BBSSPLatency", "CorrectorLatency", "LatencyModel", "LatencyModelError", "LutSumLatency",
-           "TableLatency", "arch_indices", "device_latency_model", "fastest_ms", "flat_index", "holds_archs_of",
+           "TableLatency", "arch_indices", "bbssp_device_model", "device_latency_model", "fastest_ms", "flat_index", "holds_archs_of",
            "load_corrector_model", "make_latency_model"]

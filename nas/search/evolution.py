@@ -242,3 +242,4 @@ def best_feasible(history: Sequence[Evaluated], limit_ms: float | None) -> Evalu
 
 __all__ = ["EvolutionConfig", "Evaluated", "SearchRun", "best_feasible", "evolve", "fitness_of", "mutate",
            "random_search"]
+

@@ -77,6 +77,13 @@ def target_from_profile(profile_dir: str | Path, full: bool = False, device: str
     return SearchTarget(space, BBSSPLatency(space, lut, str(d / "lut.json")), dev)
 
 
+def target_from_device(space: SearchSpace, device: str) -> SearchTarget:
+    """Profile ``space``'s SSBNs on ``device`` (latency only) to build its layer-adaptive BBSSP LUT."""
+    from nas.latency_models import bbssp_device_model
+
+    return SearchTarget(space, bbssp_device_model(space, device), device)
+
+
 def record(target: SearchTarget, arch: Arch, fitness: float | None, accuracy: float | None,
            resimulate: bool = True) -> dict[str, Any]:
     """JSON row of one arch: string, fitness, accuracy (fraction and percent), predicted / measured / device ms."""
@@ -184,4 +191,4 @@ def _json_default(v: Any) -> Any:
 
 
 __all__ = ["METHODS", "SEARCH_FORMAT", "SearchTarget", "record", "run_differentiable", "run_evolution", "run_search",
-           "target_from_profile", "write_outputs"]
+           "target_from_device", "target_from_profile", "write_outputs"]
