@@ -45,6 +45,7 @@ SUMMARY_FORMAT = "hwnas.bbssp-profile"
 LUT_FORMAT = "hwnas.bbssp-lut"
 RUN_FORMAT = "hwnas.bbssp-run"
 FORMAT_VERSION = 1
+DEFAULT_NB201_TYPICAL = "nor_conv_3x3"
 
 
 class ProfilingError(HwnasError):
@@ -88,6 +89,7 @@ class SSBNJob:
     seed: int
     parent_state: bytes | None = None
     keep_state: bool = False
+    latency_ms: float | None = None
 
     @property
     def is_base(self) -> bool:
@@ -129,23 +131,45 @@ class SSBNOutcome:
     state: bytes | None
 
 
-def run_ssbn_job(job: SSBNJob) -> SSBNOutcome:
-    """Latency on the device (plus the per-layer profile for SSBN_0) and accuracy from the evaluator."""
-    from hwsim.devices.registry import get_device
+def is_cell_space(space: SearchSpace) -> bool:
+    """Whether ``space`` is not a layer-wise backbone (e.g. NAS-Bench-201 cells: one choice per edge)."""
+    from spaces.backbone import BackboneModel
 
-    device = get_device(job.device)
+    return not isinstance(space.model, BackboneModel)
+
+
+def run_ssbn_job(job: SSBNJob) -> SSBNOutcome:
+    """Latency (given, from a latency model; or on the device, plus the per-layer profile of SSBN_0) and accuracy
+    from the evaluator.
+
+    A cell space (:func:`is_cell_space`) has no per-layer profile: the latency model is a black box over whole
+    networks, so ``t_i^typ`` is 0 for every edge; the layer-adaptive LUT then holds ``T(SSBN_ij) - T(SSBN_0)``
+    and its offset ``T(SSBN_0)``, which predicts exactly what it would with any split of ``T(SSBN_0)``."""
     space, arch = job.space, job.ssbn.arch
+    cell = is_cell_space(space)
     profile_ms = None
-    if job.is_base:
-        net, blocks = backbone_block_layers(space, arch)
-        profile_ms = per_layer_times_ms(device.profile(net).kernels, [blocks[lb] for lb in space.labels])
-    else:
+    if job.latency_ms is not None or cell:
         net = space.to_workload(arch)
-    run = device.run(net)
+        if job.is_base:
+            profile_ms = (0.0,) * len(space.labels)
+    if job.latency_ms is not None:
+        latency, kernel_sum = float(job.latency_ms), float(job.latency_ms)
+    else:
+        from hwsim.devices.registry import get_device
+
+        device = get_device(job.device)
+        if not cell:
+            if job.is_base:
+                net, blocks = backbone_block_layers(space, arch)
+                profile_ms = per_layer_times_ms(device.profile(net).kernels, [blocks[lb] for lb in space.labels])
+            else:
+                net = space.to_workload(arch)
+        run = device.run(net)
+        latency, kernel_sum = float(run.latency_ms), float(run.kernel_sum_ms)
     res = job.evaluator.evaluate(EvalTask(space, arch, f"{space.name}/{job.ssbn.key}", job.seed,
                                           job.parent_state, job.keep_state))
     rec = SSBNRecord(space.name, job.ssbn.key, job.ssbn.layer, job.ssbn.block, space.format(arch), job.seed,
-                     float(run.latency_ms), float(run.kernel_sum_ms), int(net.total_macs), int(net.total_params),
+                     latency, kernel_sum, int(net.total_macs), int(net.total_params),
                      res.accuracy, dict(res.scores), dict(res.details), profile_ms)
     return SSBNOutcome(rec, res.state)
 
@@ -155,14 +179,19 @@ def run_ssbn_job(job: SSBNJob) -> SSBNOutcome:
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProfileConfig:
-    """What to profile. ``spaces``: BBSSP family spaces (built-in names such as ``bbssp-res-cifar``);
-    ``device``: preset name or device ``.toml``; ``seed``: run seed; ``cost``: cost knobs and K."""
+    """What to profile. ``spaces``: BBSSP family spaces (built-in names such as ``bbssp-res-cifar``) or one cell
+    space (``nb201``); ``device``: preset name or device ``.toml``; ``seed``: run seed; ``cost``: cost knobs and K;
+    ``typical``: SSBN_0's arch string (one space only; default: the space's typical arch, for NB201 every edge
+    ``nor_conv_3x3``); ``latency``: a :class:`nas.latency_models.LatencyModel` for the SSBN latencies instead of
+    running them on ``device``."""
 
     spaces: tuple[str, ...]
     device: str
     evaluator: Evaluator
     cost: CostParams = CostParams()
     seed: int = 0
+    typical: str | None = None
+    latency: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spaces", tuple(self.spaces))
@@ -170,11 +199,35 @@ class ProfileConfig:
             raise ProfilingError("profiling needs at least one family space")
         if len(set(self.spaces)) != len(self.spaces):
             raise ProfilingError(f"duplicate family spaces: {list(self.spaces)}")
+        if (self.typical is not None or self.latency is not None) and len(self.spaces) != 1:
+            raise ProfilingError("a typical arch or a latency model goes with a single space")
+
+    def space_objects(self) -> list[SearchSpace]:
+        """The spaces to profile, with SSBN_0 set from ``typical`` (or the NB201 default)."""
+        from spaces.registry import get_space
+
+        out = []
+        for name in self.spaces:
+            sp = get_space(name)
+            typ = self.typical
+            if typ is None and sp.typical is None and is_cell_space(sp) and sp.model.kind == "nb201":
+                typ = "|" + "|+|".join("|".join(f"{DEFAULT_NB201_TYPICAL}~{i}" for i in range(j))
+                                       for j in (1, 2, 3)) + "|"
+            if typ is not None:
+                a = sp.parse(typ)
+                sp = dataclasses.replace(sp, typical=tuple(a[lb] for lb in sp.labels))
+            out.append(sp)
+        return out
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings every SSBN result depends on (cost knobs are not among them: reselecting is free)."""
-        return RUN.wrap({"device": self.device, "device_config": _device_tables(self.device),
-                         "evaluator": self.evaluator.config(), "seed": self.seed})
+        fp = RUN.wrap({"device": self.device, "device_config": _device_tables(self.device),
+                       "evaluator": self.evaluator.config(), "seed": self.seed})
+        if self.typical is not None:
+            fp["typical"] = self.typical
+        if self.latency is not None:
+            fp["latency"] = self.latency.describe()
+        return fp
 
 
 def _device_tables(device: str) -> Any:
@@ -336,21 +389,25 @@ def _null_progress(total: int, desc: str) -> Any:
 def profile_spaces(config: ProfileConfig, out_dir: str | Path, executor: Executor | None = None,
                    progress: ProgressFactory | None = None, plots: bool = True) -> ProfileResult:
     """Run (or resume) the whole BBSSP profiling pipeline into ``out_dir`` and return its result."""
-    from spaces.registry import get_space
-
     executor = executor or LocalExecutor()
     progress = progress or _null_progress
     pdir = ProfileDir(Path(out_dir))
     pdir.root.mkdir(parents=True, exist_ok=True)
     _check_fingerprint(pdir, config.fingerprint())
-    spaces = [get_space(n) for n in config.spaces]
+    spaces = config.space_objects()
     for s in spaces:
         _family_blocks(s)
     ev = config.evaluator
+    lat: dict[tuple[str, str], float] = {}
+    if config.latency is not None:  # one batch over every SSBN, in this process
+        for s in spaces:
+            nets = ssbns(s)
+            for sb, v in zip(nets, config.latency.predict_ms([sb.arch for sb in nets])):
+                lat[(s.name, sb.key)] = float(v)
 
     def job(space: SearchSpace, sb: SSBN, parent: bytes | None = None) -> SSBNJob:
         return SSBNJob(space, sb, config.device, ev, task_seed(config.seed, f"{space.name}/{sb.key}"), parent,
-                       keep_state=sb.layer is None and ev.needs_parent)
+                       keep_state=sb.layer is None and ev.needs_parent, latency_ms=lat.get((space.name, sb.key)))
 
     def done(space: SearchSpace, sb: SSBN) -> bool:
         if not pdir.record(space.name, sb.key).is_file():
@@ -385,10 +442,8 @@ def profile_spaces(config: ProfileConfig, out_dir: str | Path, executor: Executo
 
 def summarise(config: ProfileConfig, out_dir: str | Path, plots: bool = True) -> ProfileResult:
     """Selection, tuned space, LUT and reports from the SSBN results stored in ``out_dir``."""
-    from spaces.registry import get_space
-
     pdir = ProfileDir(Path(out_dir))
-    spaces = [get_space(n) for n in config.spaces]
+    spaces = config.space_objects()
     recs: dict[str, dict[str, SSBNRecord]] = {}
     for s in spaces:
         recs[s.name] = {}
@@ -447,6 +502,7 @@ def summary_dict(result: ProfileResult) -> dict[str, Any]:
     return {
         **SUMMARY.envelope(),
         "device": result.config.device, "evaluator": result.config.evaluator.config(),
+        "latency_model": None if result.config.latency is None else result.config.latency.describe(),
         "seed": result.config.seed, "cost": result.config.cost.to_dict(), "accuracy_kind": result.accuracy_kind,
         "families": fams,
         "winner": sel.winner,
@@ -463,7 +519,9 @@ def summary_dict(result: ProfileResult) -> dict[str, Any]:
 
 def _markdown(result: ProfileResult) -> str:
     s = result.summary
-    lines = [f"# BBSSP profile on `{s['device']}`", "",
+    lm = s.get("latency_model")
+    on = s["device"] if not lm else "latency model " + ", ".join(f"{k} {v}" for k, v in lm.items())
+    lines = [f"# BBSSP profile on `{on}`", "",
              f"Evaluator: `{s['evaluator']['name']}` ({s['accuracy_kind']}); seed {s['seed']}; cost "
              f"theta={s['cost']['theta']}, sigma={s['cost']['sigma']}, lambda={s['cost']['lam']}, K={s['cost']['k']}.",
              "", "| family | SSBNs | T(SSBN_0) ms | A(SSBN_0) | entries when the winner reached K | min cost |",
@@ -527,6 +585,7 @@ class _SummaryDoc:
     tuned_space: Mapping[str, Any]
     winner_space: Mapping[str, Any]
     ssbn: tuple[Mapping[str, Any], ...]
+    latency_model: str | Mapping[str, Any] | None = None
 
 
 def load_summary(path: str | Path) -> dict[str, Any]:
