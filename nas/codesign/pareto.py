@@ -24,14 +24,14 @@ class CodesignError(HwnasError):
     """Bad co-design input (objectives, limits, arrays, spaces, files)."""
 
 
-def check_objectives(objectives: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The objective names, validated (known, unique, at least two)."""
+def check_objectives(objectives: tuple[str, ...] | list[str], minimum: int = 2) -> tuple[str, ...]:
+    """The objective names, validated (known, unique, at least ``minimum``)."""
     objs = tuple(objectives)
     bad = [o for o in objs if o not in OBJECTIVES]
     if bad:
         raise CodesignError(f"unknown objective {bad[0]!r}; expected some of {', '.join(OBJECTIVES)}")
-    if len(set(objs)) != len(objs) or len(objs) < 2:
-        raise CodesignError(f"objectives must be at least two distinct names, got {','.join(objs)!r}")
+    if len(set(objs)) != len(objs) or len(objs) < minimum:
+        raise CodesignError(f"objectives must be at least {minimum} distinct names, got {','.join(objs)!r}")
     return objs
 
 
@@ -160,7 +160,7 @@ def objective_matrix(objectives: tuple[str, ...], accuracy: np.ndarray, latency_
             "energy": lambda: np.asarray(energy_mj, dtype=np.float64),
             "area": lambda: np.asarray(area_mm2, dtype=np.float64),
             "edp": lambda: np.asarray(latency_ms, dtype=np.float64) * np.asarray(energy_mj, dtype=np.float64)}
-    return np.stack([cols[o]() for o in check_objectives(objectives)], axis=1)
+    return np.stack([cols[o]() for o in check_objectives(objectives, minimum=1)], axis=1)
 
 
 @numba.njit(cache=True)
