@@ -55,6 +55,7 @@ from typing import Any, Protocol, runtime_checkable
 import networkx as nx
 import numpy as np
 
+from hwsim.devices.params import check_params, non_negative, param, params_of, positive
 from hwsim.errors import HwnasError
 from hwsim.workload import (
     Activation,
@@ -94,38 +95,30 @@ class Mechanisms:
     ``numpy.random.default_rng([noise_seed, trial])``, so a (seed, trial) pair is reproducible.
     """
 
-    fuse_conv_bn_act: bool = True
-    fuse_conv_eltwise: bool = True
-    fuse_conv_pool: bool = True
-    fuse_conv_depthwise: bool = False
-    fuse_conv_global_pool: bool = False
-    fuse_layout: bool = True
-    overlap_weight_load: bool = True
-    kernel_overhead_cycles: int = 0
-    shared_bandwidth: bool = True
-    host_overhead_ms: float = 0.0
-    host_ns_per_input_element: float = 0.0
-    cpu_fallback: bool = False
-    cpu_gmacs_per_s: float = 2.0
-    cpu_bandwidth_gbps: float = 4.0
-    noise_std_fraction: float = 0.0
-    noise_seed: int = 0
+    fuse_conv_bn_act: bool = param(True, bool)
+    fuse_conv_eltwise: bool = param(True, bool)
+    fuse_conv_pool: bool = param(True, bool)
+    fuse_conv_depthwise: bool = param(False, bool)
+    fuse_conv_global_pool: bool = param(False, bool)
+    fuse_layout: bool = param(True, bool)
+    overlap_weight_load: bool = param(True, bool)
+    kernel_overhead_cycles: int = non_negative(0, int, "cycles", doc="fixed cycles per kernel")
+    shared_bandwidth: bool = param(True, bool)
+    host_overhead_ms: float = non_negative(0.0, float, "ms", doc="per-inference host time")
+    host_ns_per_input_element: float = non_negative(0.0, float, "ns", doc="host time per input element")
+    cpu_fallback: bool = param(False, bool)
+    cpu_gmacs_per_s: float = positive(2.0, float, "GMAC/s", doc="host CPU MAC rate")
+    cpu_bandwidth_gbps: float = positive(4.0, float, "GB/s", doc="host CPU memory bandwidth")
+    noise_std_fraction: float = non_negative(0.0, float, doc="run-to-run jitter, standard deviation")
+    noise_seed: int = non_negative(0, int, doc="seed of the jitter draws")
 
     @classmethod
     def switches(cls) -> tuple[str, ...]:
         """Names of the on/off mechanisms (the bool fields), in declaration order."""
-        return tuple(f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool))
+        return tuple(p.name for p in params_of(cls) if p.kind is bool)
 
     def __post_init__(self) -> None:
-        for name in self.switches():
-            if not isinstance(getattr(self, name), bool):
-                raise DeviceError(f"mechanisms.{name} must be true or false, got {getattr(self, name)!r}")
-        _check_number("mechanisms", "kernel_overhead_cycles", self.kernel_overhead_cycles, integer=True)
-        _check_number("mechanisms", "noise_seed", self.noise_seed, integer=True)
-        for name in ("host_overhead_ms", "host_ns_per_input_element", "noise_std_fraction"):
-            _check_number("mechanisms", name, getattr(self, name))
-        for name in ("cpu_gmacs_per_s", "cpu_bandwidth_gbps"):
-            _check_number("mechanisms", name, getattr(self, name), positive=True)
+        check_params(self, "mechanisms")
 
     def all_off(self) -> Mechanisms:
         """The same config with fusion, overlap, kernel overhead, shared bandwidth, host terms and noise off."""
@@ -136,16 +129,6 @@ class Mechanisms:
     @property
     def any_fusion(self) -> bool:
         return any(getattr(self, name) for name in self.switches() if name.startswith("fuse_"))
-
-
-def _check_number(where: str, name: str, value: Any, *, positive: bool = False, integer: bool = False) -> None:
-    """Raise :class:`DeviceError` unless ``value`` is a finite non-negative (or positive) number."""
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or not math.isfinite(value):
-        kind = "an integer" if integer else "a number"
-        raise DeviceError(f"{where}.{name} must be {kind}, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise DeviceError(f"{where}.{name} must be {'positive' if positive else 'non-negative'}, got {value!r}")
 
 
 # ------------------------------------------------------------------------------------------------

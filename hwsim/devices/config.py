@@ -30,14 +30,9 @@ _DEVICE_KEYS = ("name", "kind", "description", "base")
 
 def device_kinds() -> dict[str, type]:
     """Template kind -> config dataclass (built on each call; nothing registers itself at import)."""
-    from hwsim.devices.dpu import DpuConfig
-    from hwsim.devices.eyeriss import EyerissConfig
-    from hwsim.devices.nvdla import NvdlaConfig
-    from hwsim.devices.roofline import RooflineConfig
-    from hwsim.devices.systolic_device import SystolicDeviceConfig
+    from hwsim.devices.params import template_classes
 
-    return {"dpu": DpuConfig, "eyeriss": EyerissConfig, "nvdla": NvdlaConfig, "roofline": RooflineConfig,
-            "systolic": SystolicDeviceConfig}
+    return template_classes()
 
 
 def _convert(value: Any, tp: Any, where: str, key: str) -> Any:

@@ -28,16 +28,12 @@ re-read (:func:`hwsim.devices.base.buffered_traffic`). Single-thread latency use
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from hwsim.devices.base import (
-    DeviceError,
-    Kernel,
-    KernelCost,
-    _check_number,
-    buffered_traffic,
-    ceil_div,
-)
+from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.params import non_negative, param, positive
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
 from hwsim.workload import (
     Activation,
     Concat,
@@ -60,7 +56,7 @@ DPU_ARCHS: Mapping[str, tuple[int, int, int]] = {
 
 
 @dataclass(frozen=True)
-class DpuConfig:
+class DpuConfig(TemplateConfig):
     """A DPUCZDX8G-style engine on one board. Units in field names; ``provenance`` notes where each came from.
 
     ``arch`` names a PG338 architecture (B512..B4096) and sets the three parallelisms.
@@ -74,40 +70,32 @@ class DpuConfig:
     ALU pass over an output map, one pass per (ICP channel group, window tap) (0 = off).
     """
 
-    arch: str = "B4096"
-    clock_mhz: float = 300.0
-    cores: int = 1
-    axi_bytes_per_cycle: float = 32.0
-    ddr_bandwidth_gbps: float = 19.2
-    bandwidth_efficiency: float = 0.75
-    feature_buffer_kib: float = 512.0
-    weight_buffer_kib: float = 256.0
-    max_kernel: int = 16
-    max_depthwise_kernel: int = 16
-    max_stride: int = 8
-    max_pool_kernel: int = 8
-    activations: tuple[str, ...] = ("relu", "relu6", "hardswish", "hardsigmoid")
-    alu_parallelism: int | None = None
-    alu_pass_overhead_cycles: float = 0.0
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "dpu"
 
-    def __post_init__(self) -> None:
-        if self.arch not in DPU_ARCHS:
-            raise DeviceError(f"dpu.arch must be one of {', '.join(DPU_ARCHS)}, got {self.arch!r}")
-        for name in ("clock_mhz", "axi_bytes_per_cycle", "ddr_bandwidth_gbps", "bandwidth_efficiency",
-                     "feature_buffer_kib", "weight_buffer_kib"):
-            _check_number("dpu", name, getattr(self, name), positive=True)
-        for name in ("cores", "max_kernel", "max_depthwise_kernel", "max_stride", "max_pool_kernel"):
-            _check_number("dpu", name, getattr(self, name), positive=True, integer=True)
-        if self.bandwidth_efficiency > 1:
-            raise DeviceError(f"dpu.bandwidth_efficiency must be <= 1, got {self.bandwidth_efficiency!r}")
-        if self.alu_parallelism is not None:
-            _check_number("dpu", "alu_parallelism", self.alu_parallelism, positive=True, integer=True)
-            if self.alu_parallelism > self.parallelism[0]:
-                raise DeviceError(f"dpu.alu_parallelism must be <= the pixel parallelism {self.parallelism[0]} "
-                                  f"of {self.arch}, got {self.alu_parallelism!r}")
-        _check_number("dpu", "alu_pass_overhead_cycles", self.alu_pass_overhead_cycles)
-        object.__setattr__(self, "activations", tuple(self.activations))
+    arch: str = param("B4096", str, choices=tuple(DPU_ARCHS),
+                      doc="PG338 architecture: pixel x input-channel x output-channel parallelism")
+    clock_mhz: float = positive(300.0, float, "MHz", doc="DPU core clock")
+    cores: int = positive(1, int, doc="DPU cores on the board (one serves one inference thread)")
+    axi_bytes_per_cycle: float = positive(32.0, float, "bytes/cycle", doc="data-port bytes per DPU cycle")
+    ddr_bandwidth_gbps: float = positive(19.2, float, "GB/s", doc="board DDR peak bandwidth")
+    bandwidth_efficiency: float = param(0.75, float, low=0, high=1, low_open=True,
+                                        doc="sustained fraction of the smaller of AXI and DDR bandwidth")
+    feature_buffer_kib: float = positive(512.0, float, "KiB", doc="on-chip feature-map banks")
+    weight_buffer_kib: float = positive(256.0, float, "KiB", doc="on-chip weight banks")
+    max_kernel: int = positive(16, int, doc="largest conv kernel (effective, with dilation)")
+    max_depthwise_kernel: int = positive(16, int, doc="largest depthwise conv kernel")
+    max_stride: int = positive(8, int, doc="largest conv stride")
+    max_pool_kernel: int = positive(8, int, doc="largest pooling window")
+    activations: tuple[str, ...] = param(("relu", "relu6", "hardswish", "hardsigmoid"), str, many=True,
+                                         doc="activations run in line")
+    alu_parallelism: int | None = positive(None, int, optional=True,
+                                           doc="ALU-engine output pixels per cycle (unset: PP // 2)")
+    alu_pass_overhead_cycles: float = non_negative(0.0, float, "cycles", doc="fixed cycles of each ALU pass")
+
+    def validate(self) -> None:
+        if self.alu_parallelism is not None and self.alu_parallelism > self.parallelism[0]:
+            raise DeviceError(f"dpu.alu_parallelism must be <= the pixel parallelism {self.parallelism[0]} "
+                              f"of {self.arch}, got {self.alu_parallelism!r}")
 
     # --- CostModel protocol ------------------------------------------------------------------------
     @property
@@ -127,12 +115,8 @@ class DpuConfig:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        ddr_per_cycle = self.ddr_bandwidth_gbps * 1e3 / self.clock_mhz
+        ddr_per_cycle = gbps_to_bytes_per_cycle(self.ddr_bandwidth_gbps, self.clock_mhz)
         return min(self.axi_bytes_per_cycle, ddr_per_cycle) * self.bandwidth_efficiency
-
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
 
     def unsupported(self, layer: Layer) -> str | None:
         return dpu_unsupported(self, layer)

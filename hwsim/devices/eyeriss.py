@@ -19,43 +19,42 @@ Energy uses the Eyeriss normalised access costs (MAC = RF = 1, inter-PE array = 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, _check_number, buffered_traffic, ceil_div
+from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.params import non_negative, positive
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
 from hwsim.workload import Concat, Conv2d, Layer, Linear, MatMul, Reshape
 
 
 @dataclass(frozen=True)
-class EyerissConfig:
+class EyerissConfig(TemplateConfig):
     """Eyeriss-style array. ``pe_rows`` x ``pe_cols`` PEs at ``clock_mhz``; ``glb_kib`` global buffer;
-    ``filter_spad_words`` per-PE filter scratchpad (16-bit words); ``bytes_per_element`` data width;
+    per-PE register files (scratchpads, 16-bit words): ``filter_spad_words`` (it bounds the weights held on
+    chip), ``ifmap_spad_words`` and ``psum_spad_words`` (Eyeriss v1: 224, 12, 24; the row-stationary cycle and
+    traffic model does not depend on these two, the silicon cost does); ``bytes_per_element`` data width;
     ``dram_bandwidth_gbps`` off-chip bandwidth; ``vector_ops_per_cycle`` non-MAC element ops per cycle;
     ``*_cost`` normalised energy per access and ``pj_per_unit`` the energy of one unit (pJ)."""
 
-    pe_rows: int = 12
-    pe_cols: int = 14
-    clock_mhz: float = 200.0
-    glb_kib: float = 108.0
-    filter_spad_words: int = 224
-    bytes_per_element: int = 2
-    dram_bandwidth_gbps: float = 1.6
-    vector_ops_per_cycle: int = 14
-    mac_cost: float = 1.0
-    rf_cost: float = 1.0
-    array_cost: float = 2.0
-    glb_cost: float = 6.0
-    dram_cost: float = 200.0
-    pj_per_unit: float = 1.0
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "eyeriss"
 
-    def __post_init__(self) -> None:
-        for name in ("pe_rows", "pe_cols", "filter_spad_words", "bytes_per_element", "vector_ops_per_cycle"):
-            _check_number("eyeriss", name, getattr(self, name), positive=True, integer=True)
-        for name in ("clock_mhz", "glb_kib", "dram_bandwidth_gbps", "pj_per_unit"):
-            _check_number("eyeriss", name, getattr(self, name), positive=True)
-        for name in ("mac_cost", "rf_cost", "array_cost", "glb_cost", "dram_cost"):
-            _check_number("eyeriss", name, getattr(self, name))
+    pe_rows: int = positive(12, int, "PEs", doc="PE array rows (filter rows map down them)")
+    pe_cols: int = positive(14, int, "PEs", doc="PE array columns (output rows map across them)")
+    clock_mhz: float = positive(200.0, float, "MHz", doc="array clock")
+    glb_kib: float = positive(108.0, float, "KiB", doc="global buffer")
+    filter_spad_words: int = positive(224, int, "words", doc="per-PE filter register file")
+    ifmap_spad_words: int = positive(12, int, "words", doc="per-PE ifmap register file")
+    psum_spad_words: int = positive(24, int, "words", doc="per-PE partial-sum register file")
+    bytes_per_element: int = positive(2, int, "bytes", doc="data word width")
+    dram_bandwidth_gbps: float = positive(1.6, float, "GB/s", doc="off-chip bandwidth")
+    vector_ops_per_cycle: int = positive(14, int, "ops/cycle", doc="non-MAC element ops per cycle")
+    mac_cost: float = non_negative(1.0, float, "units", doc="normalised energy of a MAC")
+    rf_cost: float = non_negative(1.0, float, "units", doc="normalised energy of a register-file access")
+    array_cost: float = non_negative(2.0, float, "units", doc="normalised energy of an inter-PE transfer")
+    glb_cost: float = non_negative(6.0, float, "units", doc="normalised energy of a global-buffer access")
+    dram_cost: float = non_negative(200.0, float, "units", doc="normalised energy of a DRAM word")
+    pj_per_unit: float = positive(1.0, float, "pJ", doc="energy of one normalised unit")
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -63,20 +62,10 @@ class EyerissConfig:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        return self.dram_bandwidth_gbps * 1e3 / self.clock_mhz
-
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
-
-    def unsupported(self, layer: Layer) -> str | None:
-        return None
+        return gbps_to_bytes_per_cycle(self.dram_bandwidth_gbps, self.clock_mhz)
 
     def can_fuse_activation(self, op: str) -> bool:
         return op in ("relu", "relu6")
-
-    def can_fuse_into_conv(self, layer: Layer) -> bool:
-        return False  # no side engine: depthwise convs and global pools stay kernels of their own
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return eyeriss_kernel_cost(self, kernel)

@@ -13,10 +13,12 @@ The CBUF is split evenly between data and weights for the re-read model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, _check_number, buffered_traffic, ceil_div
+from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.params import non_negative, positive
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
 from hwsim.workload import (
     Activation,
     Concat,
@@ -33,32 +35,23 @@ from hwsim.workload import (
 
 
 @dataclass(frozen=True)
-class NvdlaConfig:
+class NvdlaConfig(TemplateConfig):
     """NVDLA-style engine: ``atomic_c`` x ``atomic_k`` MACs per cycle at ``clock_mhz``; ``cbuf_kib`` conv
     buffer; ``sdp_elements_per_cycle`` / ``pdp_elements_per_cycle`` post-processing rates; DRAM
     ``bandwidth_gbps``; optional energy per MAC and per DRAM byte (pJ)."""
 
-    atomic_c: int = 64
-    atomic_k: int = 32
-    clock_mhz: float = 1000.0
-    cbuf_kib: float = 512.0
-    sdp_elements_per_cycle: int = 16
-    pdp_elements_per_cycle: int = 8
-    bandwidth_gbps: float = 25.6
-    bytes_per_element: int = 1
-    pj_per_mac: float | None = None
-    pj_per_dram_byte: float | None = None
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "nvdla"
 
-    def __post_init__(self) -> None:
-        for name in ("atomic_c", "atomic_k", "sdp_elements_per_cycle", "pdp_elements_per_cycle",
-                     "bytes_per_element"):
-            _check_number("nvdla", name, getattr(self, name), positive=True, integer=True)
-        for name in ("clock_mhz", "cbuf_kib", "bandwidth_gbps"):
-            _check_number("nvdla", name, getattr(self, name), positive=True)
-        for name in ("pj_per_mac", "pj_per_dram_byte"):
-            if getattr(self, name) is not None:
-                _check_number("nvdla", name, getattr(self, name))
+    atomic_c: int = positive(64, int, "channels", doc="input channels per atomic operation")
+    atomic_k: int = positive(32, int, "kernels", doc="output kernels per atomic operation")
+    clock_mhz: float = positive(1000.0, float, "MHz", doc="engine clock")
+    cbuf_kib: float = positive(512.0, float, "KiB", doc="convolution buffer (half data, half weights)")
+    sdp_elements_per_cycle: int = positive(16, int, "elements/cycle", doc="single-point processor rate")
+    pdp_elements_per_cycle: int = positive(8, int, "elements/cycle", doc="planar processor rate")
+    bandwidth_gbps: float = positive(25.6, float, "GB/s", doc="DRAM bandwidth")
+    bytes_per_element: int = positive(1, int, "bytes", doc="data word width")
+    pj_per_mac: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per MAC")
+    pj_per_dram_byte: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per DRAM byte")
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -66,11 +59,7 @@ class NvdlaConfig:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        return self.bandwidth_gbps * 1e3 / self.clock_mhz
-
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
+        return gbps_to_bytes_per_cycle(self.bandwidth_gbps, self.clock_mhz)
 
     def unsupported(self, layer: Layer) -> str | None:
         if isinstance(layer, MatMul):
@@ -81,9 +70,6 @@ class NvdlaConfig:
 
     def can_fuse_activation(self, op: str) -> bool:
         return op not in ("softmax", "gelu")
-
-    def can_fuse_into_conv(self, layer: Layer) -> bool:
-        return False  # no side engine: depthwise convs and global pools stay kernels of their own
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return nvdla_kernel_cost(self, kernel)

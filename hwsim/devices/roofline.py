@@ -7,35 +7,30 @@ Energy, when ``pj_per_mac`` and ``pj_per_dram_byte`` are given, is ``macs * pj_p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from hwsim.devices.base import Kernel, KernelCost, _check_number
+from hwsim.devices.base import Kernel, KernelCost
+from hwsim.devices.params import non_negative, positive
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
 from hwsim.workload import Layer
 
 
 @dataclass(frozen=True)
-class RooflineConfig:
+class RooflineConfig(TemplateConfig):
     """Peak compute ``macs_per_cycle`` (MAC/cycle) and ``ops_per_cycle`` (non-MAC element ops/cycle) at
     ``clock_mhz``; DRAM ``bandwidth_gbps`` (GB/s); ``bytes_per_element`` of activations and weights;
     optional energy per MAC and per DRAM byte (picojoules)."""
 
-    clock_mhz: float = 1000.0
-    macs_per_cycle: float = 1024.0
-    ops_per_cycle: float = 256.0
-    bandwidth_gbps: float = 25.6
-    bytes_per_element: int = 1
-    pj_per_mac: float | None = None
-    pj_per_dram_byte: float | None = None
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "roofline"
 
-    def __post_init__(self) -> None:
-        for name in ("clock_mhz", "macs_per_cycle", "ops_per_cycle", "bandwidth_gbps"):
-            _check_number("roofline", name, getattr(self, name), positive=True)
-        _check_number("roofline", "bytes_per_element", self.bytes_per_element, positive=True, integer=True)
-        for name in ("pj_per_mac", "pj_per_dram_byte"):
-            if getattr(self, name) is not None:
-                _check_number("roofline", name, getattr(self, name))
+    clock_mhz: float = positive(1000.0, float, "MHz", doc="clock")
+    macs_per_cycle: float = positive(1024.0, float, "MACs/cycle", doc="peak MAC rate")
+    ops_per_cycle: float = positive(256.0, float, "ops/cycle", doc="peak non-MAC element-op rate")
+    bandwidth_gbps: float = positive(25.6, float, "GB/s", doc="DRAM bandwidth")
+    bytes_per_element: int = positive(1, int, "bytes", doc="data word width")
+    pj_per_mac: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per MAC")
+    pj_per_dram_byte: float | None = non_negative(None, float, "pJ", optional=True, doc="energy per DRAM byte")
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -43,20 +38,7 @@ class RooflineConfig:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        return self.bandwidth_gbps * 1e3 / self.clock_mhz
-
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
-
-    def unsupported(self, layer: Layer) -> str | None:
-        return None
-
-    def can_fuse_activation(self, op: str) -> bool:
-        return True
-
-    def can_fuse_into_conv(self, layer: Layer) -> bool:
-        return False  # no side engine: depthwise convs and global pools stay kernels of their own
+        return gbps_to_bytes_per_cycle(self.bandwidth_gbps, self.clock_mhz)
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return roofline_kernel_cost(self, kernel)

@@ -12,48 +12,85 @@ accesses, plus this model's DRAM words; element ops of non-MAC kernels are charg
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, _check_number, buffered_traffic
+from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic
+from hwsim.devices.params import param, positive
+from hwsim.devices.template import TemplateConfig
 from hwsim.errors import HwnasError
 from hwsim.workload import Concat, Conv2d, Layer, Linear, MatMul, Reshape
 
+# Copies of hwsim.systolic's PRESETS, DATAFLOWS and ENGINES (importing hwsim.systolic loads Numba; the device
+# layer stays light until a systolic kernel is costed). tests/hwsim/devices/test_params.py checks they agree.
+SYSTOLIC_PRESETS = ("scalesim_32x32", "scalesim_128x128", "tpu_v1")
+DATAFLOWS = ("os", "ws", "is")
 ENGINES = ("analytical", "memory")
+
+#: Inline array parameter -> the :class:`hwsim.systolic.config.SystolicConfig` field it overrides.
+_ARRAY_FIELDS = {"array_rows": "array_rows", "array_cols": "array_cols", "dataflow": "dataflow",
+                 "ifmap_sram_kib": "ifmap_sram_kb", "filter_sram_kib": "filter_sram_kb",
+                 "ofmap_sram_kib": "ofmap_sram_kb"}
 
 
 @dataclass(frozen=True)
-class SystolicDeviceConfig:
-    """``preset``: a :func:`hwsim.systolic.config.preset` name; ``engine``: ``analytical`` or ``memory``
-    (compute cycles are stall-free with either); ``clock_mhz``: array clock; ``vector_ops_per_cycle``: non-MAC
-    element ops per cycle."""
+class SystolicDeviceConfig(TemplateConfig):
+    """``preset``: a :func:`hwsim.systolic.config.preset` name, the array the inline parameters start from;
+    ``array_rows`` .. ``dram_bandwidth`` (unset: the preset's value) override it: PE rows and columns, dataflow,
+    the three SRAM sizes (KiB of 1-byte words) and the DRAM bandwidth of each of the ifmap, filter and ofmap
+    interfaces (words/cycle; setting it selects SCALE-Sim's USER bandwidth mode); ``engine``: ``analytical`` or
+    ``memory`` (compute cycles are stall-free with either); ``clock_mhz``: array clock; ``vector_ops_per_cycle``:
+    non-MAC element ops per cycle; ``bytes_per_element``: word size (SCALE-Sim models 1-byte words only)."""
 
-    preset: str = "scalesim_32x32"
-    engine: str = "analytical"
-    clock_mhz: float = 1000.0
-    vector_ops_per_cycle: int = 32
-    bytes_per_element: int = 1
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    kind: ClassVar[str] = "systolic"
 
-    def __post_init__(self) -> None:
-        _check_number("systolic", "clock_mhz", self.clock_mhz, positive=True)
-        _check_number("systolic", "vector_ops_per_cycle", self.vector_ops_per_cycle, positive=True, integer=True)
-        if self.bytes_per_element != 1:
-            raise DeviceError(f"systolic.bytes_per_element must be 1 (SCALE-Sim words), got {self.bytes_per_element!r}")
-        if self.engine not in ENGINES:
-            raise DeviceError(f"systolic.engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        _ = self.array  # validate the preset name now
+    preset: str = param("scalesim_32x32", str, choices=SYSTOLIC_PRESETS,
+                        doc="hwsim.systolic preset the inline array parameters override")
+    engine: str = param("analytical", str, choices=ENGINES, doc="hwsim.systolic engine for the compute cycles")
+    clock_mhz: float = positive(1000.0, float, "MHz", doc="array clock")
+    vector_ops_per_cycle: int = positive(32, int, "ops/cycle", doc="non-MAC element ops per cycle")
+    bytes_per_element: int = param(1, int, "bytes", choices=(1,), doc="word size (SCALE-Sim: 1 byte)")
+    array_rows: int | None = positive(None, int, "PEs", optional=True, doc="PE rows (unset: the preset's)")
+    array_cols: int | None = positive(None, int, "PEs", optional=True, doc="PE columns (unset: the preset's)")
+    dataflow: str | None = param(None, str, choices=DATAFLOWS, optional=True,
+                                 doc="output/weight/input stationary (unset: the preset's)")
+    ifmap_sram_kib: int | None = positive(None, int, "KiB", optional=True, doc="ifmap SRAM (unset: the preset's)")
+    filter_sram_kib: int | None = positive(None, int, "KiB", optional=True, doc="filter SRAM (unset: the preset's)")
+    ofmap_sram_kib: int | None = positive(None, int, "KiB", optional=True, doc="ofmap SRAM (unset: the preset's)")
+    dram_bandwidth: int | None = positive(None, int, "words/cycle", optional=True,
+                                          doc="DRAM bandwidth of each SRAM interface (unset: the preset's)")
+
+    def validate(self) -> None:
+        _ = self.array  # resolve the preset and the overrides now
 
     @cached_property
     def array(self):  # noqa: ANN201 - SystolicConfig, imported lazily
-        """The :class:`hwsim.systolic.config.SystolicConfig` of ``preset``."""
+        """The :class:`hwsim.systolic.config.SystolicConfig` of ``preset`` with the inline parameters applied."""
         from hwsim.systolic.config import preset
 
         try:
-            return preset(self.preset)
+            base = preset(self.preset)
+            changes = {field_: getattr(self, name) for name, field_ in _ARRAY_FIELDS.items()
+                       if getattr(self, name) is not None}
+            bw = self.dram_bandwidth
+            if bw is not None:
+                changes.update(bandwidth_mode="USER", bandwidths=(bw,), ifmap_dram_bandwidth=bw,
+                               filter_dram_bandwidth=bw)
+            return base.replace(**changes) if changes else base
         except HwnasError as e:
-            raise DeviceError(f"systolic.preset: {e}") from None
+            raise DeviceError(f"systolic.preset {self.preset!r} with the inline array parameters: {e}") from None
+
+    def inline(self) -> SystolicDeviceConfig:
+        """The same array with every inline parameter set explicitly (from the preset where unset)."""
+        a = self.array
+        values = {name: getattr(a, field_) for name, field_ in _ARRAY_FIELDS.items()}
+        ifmap, filt, ofmap = a.effective_dram_bandwidths()
+        if not ifmap == filt == ofmap:
+            raise DeviceError(f"systolic.preset {self.preset!r}: DRAM bandwidths {ifmap}/{filt}/{ofmap} differ, "
+                              f"one dram_bandwidth cannot express them")
+        return dataclasses.replace(self, **values, dram_bandwidth=ifmap)
 
     @property
     def peak_macs_per_cycle(self) -> float:
@@ -64,10 +101,6 @@ class SystolicDeviceConfig:
         ifmap, filt, _ = self.array.effective_dram_bandwidths()
         return float(ifmap + filt)
 
-    @property
-    def static_power_mw(self) -> float | None:
-        return None
-
     def unsupported(self, layer: Layer) -> str | None:
         if isinstance(layer, (Conv2d, Linear, MatMul)):
             from hwsim.systolic.topology import scalesim_view
@@ -77,12 +110,6 @@ class SystolicDeviceConfig:
             except HwnasError as e:
                 return str(e)
         return None
-
-    def can_fuse_activation(self, op: str) -> bool:
-        return True
-
-    def can_fuse_into_conv(self, layer: Layer) -> bool:
-        return False  # no side engine: depthwise convs and global pools stay kernels of their own
 
     def kernel_cost(self, kernel: Kernel) -> KernelCost:
         return systolic_kernel_cost(self, kernel)

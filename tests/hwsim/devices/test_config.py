@@ -75,7 +75,7 @@ overlap_weight_load = false
     ('[device]\nname="x"\nkind="dpu"\n[extra]\na=1', r"dev\.toml: unknown table or key 'extra'"),
     ('[device]\nname="x"\nkind="tpu"', r"dev\.toml: \[device\] kind 'tpu' is unknown"),
     ('[device]\nkind="dpu"', r"dev\.toml: \[device\] is missing the key 'name'"),
-    ('[device]\nname="x"\nkind="dpu"\n[hardware]\nclock_mhz = -281.0', r"dev\.toml: \[hardware\]: dpu\.clock_mhz must be positive, got -281\.0"),
+    ('[device]\nname="x"\nkind="dpu"\n[hardware]\nclock_mhz = -281.0', r"dev\.toml: \[hardware\]: dpu\.clock_mhz must be positive \(MHz\), got -281\.0"),
     ('[device]\nname="x"\nkind="dpu"\n[hardware]\nddr_bandwidth_gbps = -19.2', r"ddr_bandwidth_gbps must be positive"),
     ('[device]\nname="x"\nkind="dpu"\n[hardware]\ncores = "three"', r"key 'cores' must be int, got 'three'"),
     ('[device]\nname="x"\nkind="dpu"\n[hardware]\nactivations = "relu"', r"key 'activations' must be tuple"),

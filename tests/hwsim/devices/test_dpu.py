@@ -283,7 +283,7 @@ def test_unsupported_ops_listed():
     ("clock_mhz", -281.0, "clock_mhz must be positive"),
     ("ddr_bandwidth_gbps", -1.0, "ddr_bandwidth_gbps must be positive"),
     ("arch", "B9999", "dpu.arch must be one of"),
-    ("bandwidth_efficiency", 1.5, "<= 1"),
+    ("bandwidth_efficiency", 1.5, r"bandwidth_efficiency must be in \(0, 1\], got 1.5"),
     ("cores", 0, "cores must be positive"),
     ("alu_parallelism", 9, "alu_parallelism must be <= the pixel parallelism 8"),
     ("alu_parallelism", 0, "alu_parallelism must be positive"),

@@ -51,7 +51,7 @@ def test_unmappable_layer_error_or_cpu():
 
 
 def test_bad_config():
-    with pytest.raises(DeviceError, match="unknown systolic preset"):
+    with pytest.raises(DeviceError, match="systolic.preset must be one of scalesim_32x32, scalesim_128x128, tpu_v1, got 'nope'"):
         SystolicDeviceConfig(preset="nope")
     with pytest.raises(DeviceError, match="engine"):
         SystolicDeviceConfig(engine="cycle")
