@@ -18,6 +18,8 @@ from nas.cost import CostParams
 from nas.evaluators.base import Evaluator
 from nas.evaluators.datasets import DATASETS, DatasetSpec
 from nas.executors import make_executor
+from nas.search.differentiable import SearchError
+from nas.search.run import METHODS
 
 FAMILY_SHORT = ("res", "mobile", "mobilev2", "vgg")
 DEFAULT_DEVICE = "dpu-b4096-zcu102"
@@ -61,7 +63,12 @@ def _add_evaluator_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=None, help="batch size (default 16 zero-cost, 64 train)")
     g.add_argument("--train-budget", default="2ep", help="SSBN_0 training: e.g. 2ep or 300steps")
     g.add_argument("--finetune-budget", default="40steps", help="fine-tuning of the other SSBNs")
-    g.add_argument("--table", default=None, help="CSV with arch,accuracy columns (--evaluator table)")
+    g.add_argument("--table", default=None, metavar="F.csv",
+                   help="accuracy CSV keyed by arch/arch_str (--evaluator table), e.g. accuracy/nb201_accuracy.csv")
+    g.add_argument("--table-column", default=None,
+                   help="accuracy column of --table (e.g. cifar100_test_acc); default: accuracy or accuracy_percent")
+    g.add_argument("--table-scale", choices=("auto", "percent", "fraction"), default="auto",
+                   help="unit of --table-column; auto: percent when its largest value exceeds 1 (default)")
 
 
 def make_evaluator(args: argparse.Namespace, input_size: int) -> Evaluator:
@@ -79,7 +86,7 @@ def make_evaluator(args: argparse.Namespace, input_size: int) -> Evaluator:
     if args.evaluator == "table":
         if not args.table:
             raise HwnasError("--evaluator table needs --table FILE.csv")
-        return TableEvaluator(args.table)
+        return TableEvaluator(args.table, args.table_column, args.table_scale)
     if args.evaluator == "zero-cost":
         ds = DatasetSpec(args.dataset or "synthetic", size, args.data_dir, args.max_train, args.max_test,
                          num_samples=256)
@@ -123,17 +130,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_exec_args(p)
     p.set_defaults(func=_profile)
 
-    s = subparsers.add_parser("search", help="latency-aware architecture search in a (tuned) space",
-                              description="Evolutionary or FBNet-style differentiable search with a layer-adaptive "
-                              "LUT latency model; the found archs are re-simulated end to end on the device.")
+    s = subparsers.add_parser("search", help="latency-constrained architecture search in any space",
+                              description="Regularised (aging) evolution, random search or FBNet-style differentiable "
+                              "search. The latency model is a simulated device (default), a corrector saved by "
+                              "`hwnas calibrate fit --save` (--latency-model) or a measured table (--latency-table); "
+                              "--budget counts accuracy queries (each distinct arch once).")
     s.add_argument("--space", default=None, help="space name (or .toml); default: the tuned space of --profile")
     s.add_argument("--profile", default=None, help="profile directory from profile-space (tuned space + LUT)")
     s.add_argument("--full", action="store_true", help="with --profile: search the winner's full space")
-    s.add_argument("--device", default=None, help="device (default: the profile's, else " + DEFAULT_DEVICE + ")")
-    s.add_argument("--method", choices=("evolution", "differentiable"), default="evolution")
-    s.add_argument("--budget", type=int, default=60, help="evolution: architectures evaluated (default 60)")
-    s.add_argument("--population", type=int, default=16)
-    s.add_argument("--latency-limit", type=float, default=None, help="evolution: max predicted latency (ms)")
+    s.add_argument("--device", default=None,
+                   help="simulated device for the latency model and re-simulation (default: the profile's, else "
+                        + DEFAULT_DEVICE + ")")
+    s.add_argument("--method", choices=METHODS, default="evolution",
+                   help="evolution (regularised/aging, Real et al. 2019), random, or differentiable")
+    s.add_argument("--budget", type=int, default=60, help="accuracy queries: distinct archs evaluated (default 60)")
+    s.add_argument("--population", type=int, default=16, help="evolution: population size P (default 16)")
+    s.add_argument("--sample-size", "--tournament", dest="tournament", type=int, default=4,
+                   help="evolution: members sampled per step S (default 4)")
+    s.add_argument("--latency-limit", type=float, default=None, metavar="MS",
+                   help="hard limit on the latency model's prediction (ms)")
+    s.add_argument("--latency-model", default=None, metavar="CORR.json",
+                   help="latency model: a corrector saved by `hwnas calibrate fit --save`")
+    s.add_argument("--latency-table", default=None, metavar="F.csv",
+                   help="measured latency table (e.g. nb201_help.csv): the latency model when no --latency-model, "
+                        "else it reports the measured latency of the found archs")
+    s.add_argument("--latency-column", default=None, help="device column of --latency-table")
     s.add_argument("--epochs", type=int, default=4, help="differentiable: supernet epochs")
     s.add_argument("--steps-per-epoch", type=int, default=0, help="differentiable: cap on steps per epoch (0: full)")
     s.add_argument("--alpha", type=float, default=0.2)
@@ -166,11 +187,64 @@ def _profile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search(args: argparse.Namespace) -> int:
-    from nas.search.run import run_search_cli
+def search_target(args: argparse.Namespace) -> Any:
+    """The space, latency model, device and measured table of ``hwnas search`` from its arguments."""
+    from nas.latency_models import TableLatency, make_latency_model
+    from nas.search.run import SearchTarget, target_from_profile
+    from spaces.registry import get_space
 
-    summary = run_search_cli(args, make_evaluator, make_executor, _progress(args.quiet))
-    print(json.dumps({k: summary[k] for k in ("space", "method", "best")}, indent=1))
+    if args.profile:
+        if args.space:
+            raise SearchError("give --space or --profile, not both")
+        if args.latency_model:
+            raise SearchError("--profile searches with the profile's BBSSP LUT; --latency-model goes with --space")
+        target = target_from_profile(args.profile, args.full, args.device)
+        measured = None
+        if args.latency_table or args.latency_column:
+            measured = make_latency_model(target.space, table=args.latency_table, column=args.latency_column)
+        return SearchTarget(target.space, target.latency, target.device, measured)
+    if not args.space:
+        raise SearchError("hwnas search needs --space NAME (or .toml) or --profile DIR (from profile-space)")
+    space = get_space(args.space)
+    if args.latency_model or args.latency_table or args.latency_column:
+        if args.device:
+            raise SearchError("--device simulates latency; give it or --latency-model/--latency-table, not both")
+        model = make_latency_model(space, corrector=args.latency_model,
+                                   table=None if args.latency_model else args.latency_table,
+                                   column=None if args.latency_model else args.latency_column)
+        measured = None
+        if args.latency_model and (args.latency_table or args.latency_column):
+            measured = make_latency_model(space, table=args.latency_table, column=args.latency_column)
+        elif isinstance(model, TableLatency):
+            measured = model
+        return SearchTarget(space, model, None, measured)
+    device = args.device or DEFAULT_DEVICE
+    return SearchTarget(space, make_latency_model(space, device=device), device)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from nas.evaluators.datasets import load_dataset
+    from nas.search.differentiable import DifferentiableConfig
+    from nas.search.evolution import EvolutionConfig
+    from nas.search.run import run_differentiable, run_search
+
+    target = search_target(args)
+    evaluator = make_evaluator(args, target.space.model.input_size)
+    out = Path(args.out)
+    progress = _progress(args.quiet)
+    if args.method in ("evolution", "random"):
+        cfg = EvolutionConfig(args.budget, min(args.population, args.budget), args.tournament,
+                              latency_limit_ms=args.latency_limit, seed=args.seed)
+        summary = run_search(target, evaluator, cfg, args.method, out, progress)
+    else:
+        ds = getattr(evaluator, "dataset", None)
+        if ds is None:
+            raise SearchError("the differentiable search trains a supernet: use --evaluator train or zero-cost "
+                              "(for the dataset)")
+        dcfg = DifferentiableConfig(args.epochs, alpha=args.alpha, beta=args.beta, loss=args.loss, seed=args.seed,
+                                    max_steps_per_epoch=args.steps_per_epoch)
+        summary = run_differentiable(target, evaluator, load_dataset(ds), dcfg, ds.input_size, out, progress)
+    print(json.dumps({k: summary[k] for k in ("space", "method", "evaluations", "best")}, indent=1))
     if args.plot:
         from hwsim.fileio import atomic_write_bytes
 

@@ -62,13 +62,14 @@ def test_evolution_respects_limit_and_is_seeded(profile_dir: Path) -> None:
     ev = ZeroCostEvaluator(DatasetSpec("synthetic", 8, num_samples=64), ("naswot",), batch_size=8)
     lats = [t.predict_ms(a) for a in t.space.enumerate()]
     limit = float(np.median(lats))
-    cfg = EvolutionConfig(budget=8, population=4, latency_limit_ms=limit, seed=3)
-    h1 = evolve(t.space, ev, t.predict_ms, cfg)
-    h2 = evolve(t.space, ev, t.predict_ms, cfg)
-    assert h1 == h2 and len(h1) == 8
+    cfg = EvolutionConfig(budget=4, population=2, latency_limit_ms=limit, seed=3)
+    h1 = evolve(t.space, ev, t.latency.predict_ms, cfg).history
+    h2 = evolve(t.space, ev, t.latency.predict_ms, cfg).history
+    assert h1 == h2 and len(h1) == 4 and len({h.arch for h in h1}) == 4  # budget = distinct accuracy queries
     assert all(h.predicted_latency_ms <= limit for h in h1)
     with pytest.raises(Exception, match="latency limit"):
-        evolve(t.space, ev, t.predict_ms, EvolutionConfig(4, 2, latency_limit_ms=min(lats) / 2, max_retries=20))
+        evolve(t.space, ev, t.latency.predict_ms,
+               EvolutionConfig(4, 2, latency_limit_ms=min(lats) / 2, max_retries=20))
 
 
 def test_run_evolution_outputs(profile_dir: Path, tmp_path: Path) -> None:
