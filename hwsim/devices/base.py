@@ -576,10 +576,10 @@ class AcceleratorDevice:
     :meth:`CostModel.kernel_cost` differs. Instances are immutable and hold no mutable state.
     """
 
-    __slots__ = ("name", "cost_model", "mechanisms", "bytes_per_element", "description")
+    __slots__ = ("name", "cost_model", "mechanisms", "bytes_per_element", "description", "silicon")
 
     def __init__(self, name: str, cost_model: CostModel, mechanisms: Mechanisms, bytes_per_element: int = 1,
-                 description: str = "") -> None:
+                 description: str = "", silicon: Any = None) -> None:
         if not isinstance(name, str) or not name:
             raise DeviceError(f"device name must be a non-empty string, got {name!r}")
         if not isinstance(mechanisms, Mechanisms):
@@ -589,6 +589,7 @@ class AcceleratorDevice:
         object.__setattr__(self, "mechanisms", mechanisms)
         object.__setattr__(self, "bytes_per_element", int(bytes_per_element))
         object.__setattr__(self, "description", description)
+        object.__setattr__(self, "silicon", silicon)  # hwsim.silicon.SiliconOverrides of a [silicon] table, or None
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -598,7 +599,8 @@ class AcceleratorDevice:
 
     def with_mechanisms(self, mechanisms: Mechanisms) -> AcceleratorDevice:
         """The same device with other mechanism switches."""
-        return AcceleratorDevice(self.name, self.cost_model, mechanisms, self.bytes_per_element, self.description)
+        return AcceleratorDevice(self.name, self.cost_model, mechanisms, self.bytes_per_element, self.description,
+                                 self.silicon)
 
     def kernels(self, network: Network) -> tuple[Kernel, ...]:
         """The fused kernels of ``network`` in execution order."""

@@ -3,7 +3,9 @@
 :func:`add_device_arguments` adds the options; :func:`simulate_device` takes the parsed ``argparse.Namespace``
 (fields ``device``, ``model``, ``format`` and optionally ``plot``) and prints the per-kernel profile table and
 the totals of both views, with ``--format json`` one object with ``end_to_end_latency_ms``,
-``profile_latency_ms_sum``, ``energy_mj`` (or null) and ``kernels``, with ``--format csv`` one row per kernel.
+``profile_latency_ms_sum``, the silicon cost of :func:`hwsim.silicon.silicon_report` (``area_mm2``, ``energy_mj``
+per inference, average ``power_w``, ``power_peak_w``, ``silicon`` with the breakdowns; ``template_energy_mj``: the
+template's own kernel energy, or null) and ``kernels``, with ``--format csv`` one row per kernel.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ import csv
 import io
 import json
 import os
+from typing import TYPE_CHECKING
 
 from hwsim.devices.base import AcceleratorDevice, DeviceError, Profile, RunResult
 from hwsim.devices.registry import get_device, list_presets
 from hwsim.errors import HwnasError
 from hwsim.workload import Network
+
+if TYPE_CHECKING:
+    from hwsim.silicon import SiliconReport
 
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +50,10 @@ def _network(args: argparse.Namespace) -> Network:
     return load_workload(model)
 
 
-def result_dict(device: AcceleratorDevice, profile: Profile, run: RunResult) -> dict:
-    """The JSON object printed by ``--format json``."""
-    return {
+def result_dict(device: AcceleratorDevice, profile: Profile, run: RunResult,
+                silicon: SiliconReport | None = None) -> dict:
+    """The JSON object printed by ``--format json`` (with ``silicon``: its area, energy and power keys)."""
+    out = {
         "device": device.name,
         "network": profile.network,
         "end_to_end_latency_ms": run.latency_ms,
@@ -56,6 +63,10 @@ def result_dict(device: AcceleratorDevice, profile: Profile, run: RunResult) -> 
         "energy_mj": run.energy_mj,
         "kernels": [k.to_dict() for k in profile.kernels],
     }
+    if silicon is not None:
+        out.update(area_mm2=silicon.area_mm2, energy_mj=silicon.energy_mj, power_w=silicon.power_w_avg,
+                   power_peak_w=silicon.power_w_peak, template_energy_mj=run.energy_mj, silicon=silicon.to_dict())
+    return out
 
 
 def format_table(device: AcceleratorDevice, profile: Profile, run: RunResult) -> str:
@@ -109,7 +120,9 @@ def simulate_device(args: argparse.Namespace) -> int:
     run = device.run(network)
     fmt = getattr(args, "format", "table") or "table"
     if fmt == "json":
-        print(json.dumps(result_dict(device, profile, run), indent=1))
+        from hwsim.silicon import silicon_report
+
+        print(json.dumps(result_dict(device, profile, run, silicon_report(device, network, profile, run)), indent=1))
     elif fmt == "table":
         print(format_table(device, profile, run))
     elif fmt == "csv":

@@ -1,12 +1,13 @@
 """Device configs in TOML: strict loading into the frozen config dataclasses of each template.
 
-A device file has four tables::
+A device file has these tables::
 
     [device]        # name (required), kind (dpu | eyeriss | nvdla | roofline | systolic), description,
                     # base = "<preset name>" to start from a preset and override some fields
     [hardware]      # the fields of the kind's config dataclass (DpuConfig, EyerissConfig, ...)
     [mechanisms]    # the fields of hwsim.devices.base.Mechanisms
     [provenance]    # optional: hardware/mechanism field -> where its value comes from (public fact, fitted, ...)
+    [silicon]       # optional: area/energy component figures overriding hwsim.silicon.FIGURES (docs/silicon.md)
 
 Unknown tables or keys, and values of the wrong type, are errors naming the file, the key and the value.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 from hwsim.devices.base import AcceleratorDevice, DeviceError, Mechanisms
 
-_TABLES = ("device", "hardware", "mechanisms", "provenance")
+_TABLES = ("device", "hardware", "mechanisms", "provenance", "silicon")
 _DEVICE_KEYS = ("name", "kind", "description", "base")
 
 
@@ -109,6 +110,7 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
     hardware = dict(tables.get("hardware", {}))
     mechanisms = dict(tables.get("mechanisms", {}))
     provenance = dict(tables.get("provenance", {}))
+    silicon = dict(tables.get("silicon", {}))
     if "base" in dev:
         from hwsim.devices.registry import preset_tables
 
@@ -120,6 +122,7 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
         hardware = {**base.get("hardware", {}), **hardware}
         mechanisms = {**base.get("mechanisms", {}), **mechanisms}
         provenance = {**base.get("provenance", {}), **provenance}
+        silicon = {**base.get("silicon", {}), **silicon}
     for key in ("name", "kind"):
         if key not in dev:
             raise DeviceError(f"{source}: [device] is missing the key {key!r}")
@@ -138,7 +141,10 @@ def device_from_tables(tables: Mapping[str, Any], source: str) -> AcceleratorDev
     config = build_config(cls, hardware, f"{source}: [hardware]", provenance)
     mech = build_config(Mechanisms, mechanisms, f"{source}: [mechanisms]")
     bytes_per_element = getattr(config, "bytes_per_element", 1)
-    return AcceleratorDevice(dev["name"], config, mech, bytes_per_element, dev.get("description", ""))
+    from hwsim.silicon import parse_silicon_table
+
+    sil = parse_silicon_table(silicon, source) if silicon else None
+    return AcceleratorDevice(dev["name"], config, mech, bytes_per_element, dev.get("description", ""), sil)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
