@@ -78,12 +78,13 @@ class DeviceListSpace:
 
 
 def area_mm2(device: AcceleratorDevice) -> float:
-    """Silicon area of ``device`` from :mod:`hwsim.silicon` (NaN until that model is available)."""
+    """Silicon area of ``device`` from :mod:`hwsim.silicon` (NaN for a template it does not model)."""
+    from hwsim import silicon
+
     try:
-        from hwsim import silicon
-    except ImportError:
+        return float(silicon.area_mm2(device))
+    except silicon.SiliconError:
         return math.nan
-    return float(silicon.area_mm2(device))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -168,14 +169,15 @@ class _BatchJob:
         n_net = next(iter(self.features.values())).counts.shape[0]
         lat = np.empty((n_net, len(devices)))
         en, pw = np.empty_like(lat), np.empty_like(lat)
+        area = np.empty(len(devices))
         groups: dict[Any, list[int]] = {}
         for j, d in enumerate(devices):
             groups.setdefault(fusion_signature(d), []).append(j)
         for sig, cols in groups.items():
             feats = self.features[sig]
-            m = network_metrics(feats, tables_for([devices[j] for j in cols], feats.kernels))
-            lat[:, cols], en[:, cols], pw[:, cols] = m.latency_ms, m.energy_mj, m.power_w
-        area = np.array([area_mm2(d) for d in devices])
+            table = tables_for([devices[j] for j in cols], feats.kernels)
+            m = network_metrics(feats, table)
+            lat[:, cols], en[:, cols], pw[:, cols], area[cols] = m.latency_ms, m.energy_mj, m.power_w, table.area_mm2
         return {"indices": np.asarray(indices, dtype=np.int64), "latency_ms": lat, "energy_mj": en,
                 "power_w": pw, "area_mm2": area}
 
@@ -315,19 +317,22 @@ class _LocalSpace:
 
 def verify_pairs(result: SweepResult, networks: Mapping[str, Network], devices: Sequence[AcceleratorDevice],
                  n: int, seed: int, rtol: float = 1e-9) -> int:
-    """Re-run ``n`` seeded pairs through :meth:`AcceleratorDevice.run`; raise :class:`SweepError` on the first
-    latency or energy that differs by more than ``rtol`` (relative). Returns the number of pairs checked."""
+    """Re-run ``n`` seeded pairs through :meth:`AcceleratorDevice.run` and :func:`hwsim.silicon.silicon_report`
+    (what ``hwnas simulate --format json`` prints); raise :class:`SweepError` on the first latency, energy, power
+    or area that differs by more than ``rtol`` (relative). Returns the number of pairs checked."""
+    from hwsim.silicon import silicon_report
+
     rng = np.random.default_rng(seed)
     nn, nh = result.latency_ms.shape
     for _ in range(n):
         i, j = int(rng.integers(nn)), int(rng.integers(nh))
-        run = devices[j].run(networks[result.network_ids[i]])
+        net = networks[result.network_ids[i]]
+        run = devices[j].run(net)
         pairs = [("latency_ms", run.latency_ms, result.latency_ms[i, j])]
-        if run.energy_mj is not None:
-            pairs.append(("energy_mj", run.energy_mj, result.energy_mj[i, j]))
-        elif not math.isnan(result.energy_mj[i, j]):
-            raise SweepError(f"verify: {result.network_ids[i]} on {devices[j].name}: run has no energy, sweep "
-                             f"{result.energy_mj[i, j]!r}")
+        if not math.isnan(result.area_mm2[j]):
+            sil = silicon_report(devices[j], net, run=run)
+            pairs += [("energy_mj", sil.energy_mj, result.energy_mj[i, j]),
+                      ("power_w", sil.power_w_avg, result.power_w[i, j]), ("area_mm2", sil.area_mm2, result.area_mm2[j])]
         for name, want, got in pairs:
             if not math.isclose(want, got, rel_tol=rtol, abs_tol=1e-15):
                 raise SweepError(f"verify: {result.network_ids[i]} on {devices[j].name}: {name} sweep {got!r} != "

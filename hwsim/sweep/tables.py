@@ -10,8 +10,9 @@ compare the two. :func:`design_matrix` turns a table into the feature columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,9 +25,10 @@ from hwsim.workload import Concat, Conv2d, Linear, MatMul, Reshape
 class KernelTable:
     """Profile columns of the distinct kernels on each device, float64 ``[n_kernels, n_devices]`` (ms, mJ).
 
-    ``energy_mj`` is NaN where the device models no energy for the kernel; ``on_cpu`` is ``[n_kernels]``.
+    ``energy_mj``: the kernel's dynamic energy of :mod:`hwsim.silicon` (its events x the device's pJ per event;
+    0 for CPU kernels, NaN where the template has no silicon model); ``on_cpu`` is ``[n_kernels]``.
     Per device (``[n_devices]``): ``overlap`` (1.0 when ``overlap_weight_load`` is on), ``host_ms`` and
-    ``host_ns_per_element`` (the host term), ``static_power_mw`` (0 where the template models none).
+    ``host_ns_per_element`` (the host term), ``static_power_w`` and ``area_mm2`` (silicon; NaN without a model).
     """
 
     latency_ms: np.ndarray
@@ -38,7 +40,8 @@ class KernelTable:
     overlap: np.ndarray
     host_ms: np.ndarray
     host_ns_per_element: np.ndarray
-    static_power_mw: np.ndarray
+    static_power_w: np.ndarray
+    area_mm2: np.ndarray
 
 
 def _check_devices(devices: Sequence[AcceleratorDevice]) -> None:
@@ -50,18 +53,32 @@ def _check_devices(devices: Sequence[AcceleratorDevice]) -> None:
                              f"(got {d.mechanisms.noise_std_fraction!r}); noisy runs are not linear in kernels")
 
 
-def _device_columns(devices: Sequence[AcceleratorDevice]) -> dict[str, np.ndarray]:
+def _silicon_of(device: AcceleratorDevice) -> tuple[Any, Mapping[str, float], float, float] | None:
+    """(structure, pJ per event, static power W, area mm^2) of ``device``, None without a silicon model."""
+    from hwsim import silicon
+
+    try:
+        st = silicon.structure(device)
+    except silicon.SiliconError:
+        return None
+    return st, silicon.energy_coefficients(device), silicon.static_power_w(device), silicon.area_mm2(device)
+
+
+def _device_columns(devices: Sequence[AcceleratorDevice], sil: Sequence[Any]) -> dict[str, np.ndarray]:
     ms = [d.mechanisms for d in devices]
-    static = [d.cost_model.static_power_mw for d in devices]
     return dict(overlap=np.array([1.0 if m.overlap_weight_load else 0.0 for m in ms]),
                 host_ms=np.array([m.host_overhead_ms for m in ms], dtype=np.float64),
                 host_ns_per_element=np.array([m.host_ns_per_input_element for m in ms], dtype=np.float64),
-                static_power_mw=np.array([s if s else 0.0 for s in static], dtype=np.float64))
+                static_power_w=np.array([np.nan if x is None else x[2] for x in sil], dtype=np.float64),
+                area_mm2=np.array([np.nan if x is None else x[3] for x in sil], dtype=np.float64))
 
 
 def kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequence[Kernel]) -> KernelTable:
     """Reference tables: :func:`hwsim.devices.base.time_kernel` of each kernel on each device."""
+    from hwsim.silicon import kernel_events
+
     _check_devices(devices)
+    sil = [_silicon_of(d) for d in devices]
     shape = (len(kernels), len(devices))
     cols = {n: np.zeros(shape) for n in ("latency_ms", "compute_ms", "memory_ms", "weight_ms", "energy_mj")}
     for j, dev in enumerate(devices):
@@ -69,9 +86,14 @@ def kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequence[Kernel
             row = time_kernel(k, dev.cost_model, dev.mechanisms, dev.bytes_per_element)
             for n in ("latency_ms", "compute_ms", "memory_ms", "weight_ms"):
                 cols[n][i, j] = getattr(row, n)
-            cols["energy_mj"][i, j] = np.nan if row.energy_mj is None else row.energy_mj
+            if sil[j] is None:
+                cols["energy_mj"][i, j] = np.nan
+            elif not k.on_cpu:
+                st, coef = sil[j][0], sil[j][1]
+                ev = kernel_events(dev, k, row.dram_read_bytes, row.dram_write_bytes, st)
+                cols["energy_mj"][i, j] = sum(coef[n] * v for n, v in ev.items()) * 1e-9
     on_cpu = np.array([k.on_cpu for k in kernels], dtype=bool)
-    return KernelTable(**cols, on_cpu=on_cpu, **_device_columns(devices))
+    return KernelTable(**cols, on_cpu=on_cpu, **_device_columns(devices, sil))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -96,7 +118,6 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
     stall-free cycles and SRAM counts of :mod:`hwsim.systolic.dataflows`), ``buffered_traffic`` and
     ``time_kernel``. CPU-fallback kernels go through ``time_kernel`` (they do not depend on the array).
     """
-    from hwsim.systolic.energy import EnergyTable
     from hwsim.systolic.topology import scalesim_view
 
     _check_devices(devices)
@@ -104,6 +125,9 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
     if bad:
         raise SweepError(f"systolic_kernel_tables: device {bad[0]!r} is not a systolic array with the analytical "
                          f"engine; use kernel_tables")
+    sil = [_silicon_of(d) for d in devices]
+    if any(x is None for x in sil):
+        raise SweepError("systolic_kernel_tables: a systolic device without a silicon model")
     cms = [d.cost_model for d in devices]
     arrays = [cm.array for cm in cms]
     ms = [d.mechanisms for d in devices]
@@ -117,7 +141,14 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
     cyc_ms = 1.0 / (np.array([cm.clock_mhz for cm in cms], dtype=np.float64) * 1e3)
     shared = np.array([m.shared_bandwidth for m in ms], dtype=bool)
     overhead_ms = np.array([m.kernel_overhead_cycles for m in ms], dtype=np.float64) * cyc_ms
-    table = EnergyTable()
+    # silicon: pJ per event and word bytes per device (hwsim.silicon.kernel_events, systolic branch)
+    names = sorted({n for x in sil for n in x[1]})
+    coef = {n: np.array([x[1].get(n, 0.0) for x in sil], dtype=np.float64) for n in names}
+    wb = np.array([x[0].word_bytes for x in sil], dtype=np.float64)
+    rf_per_mac = np.array([x[0].rf_words_per_mac for x in sil], dtype=np.float64)
+    for x in sil:
+        if (x[0].input_sram, x[0].weight_sram, x[0].output_sram) != ("ifmap", "filter", "ofmap"):
+            raise SweepError("systolic_kernel_tables: unexpected SRAM names in the systolic silicon structure")
 
     shape = (len(kernels), len(devices))
     out = {n: np.zeros(shape) for n in ("latency_ms", "compute_ms", "memory_ms", "weight_ms", "energy_mj")}
@@ -127,8 +158,7 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
                 row = time_kernel(k, dev.cost_model, dev.mechanisms, dev.bytes_per_element)
                 for n in ("latency_ms", "compute_ms", "memory_ms", "weight_ms"):
                     out[n][i, j] = getattr(row, n)
-                out["energy_mj"][i, j] = np.nan
-            continue
+            continue  # CPU kernels carry no accelerator energy
         anchor = k.anchor
         on_array = isinstance(anchor, (Conv2d, Linear, MatMul))
         if on_array:
@@ -146,7 +176,7 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
             cc = folds * fold_rows - 1
             if_reads = np.choose(dfc, [cf * sr * t, cf * t * sr, sr * sc])
             f_reads = np.choose(dfc, [rf * sc * t, sr * sc, cf * t * sr])
-            of_writes = np.choose(dfc, [sr * sc + folds * (R + C), rf * t * sc, rf * t * sc])
+            of_fixed = np.choose(dfc, [sr * sc, rf * t * sc, rf * t * sc])  # quirks "fixed" (silicon)
             cycles = (cc * reps).astype(np.float64)
             extra = sum(m.ops for m in k.layers[1:])
             cycles = np.maximum(cycles, extra / vec)
@@ -159,10 +189,6 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
         i_tiles = np.maximum(1, _ceil_div(np.int64(inp), np.maximum(1, act_buf))) if inp else np.ones_like(act_buf)
         rd = np.minimum(inp * w_tiles + w, inp + w * i_tiles)
         wr = o
-        energy = (k.macs + k.ops) * table.mac_pj
-        energy = energy + (rd * table.dram_read_pj + wr * table.dram_write_pj)
-        if on_array:
-            energy = energy + reps * ((if_reads + f_reads) * table.sram_read_pj + of_writes * table.sram_write_pj)
         mem_cycles = np.where(shared, (rd + wr) / bw, np.maximum(rd, wr) / bw)
         mem_no_w = np.where(shared, (rd - w + wr) / bw, np.maximum(rd - w, wr) / bw)
         compute_ms = cycles * cyc_ms
@@ -171,9 +197,18 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
         out["memory_ms"][i] = memory_ms
         out["weight_ms"][i] = (mem_cycles - mem_no_w) * cyc_ms
         out["latency_ms"][i] = overhead_ms + np.maximum(compute_ms, memory_ms)
-        out["energy_mj"][i] = energy * 1e-9
+        # events x pJ (hwsim.silicon.kernel_events)
+        pj = coef["mac"] * float(k.macs) + coef["alu_op"] * float(k.ops)
+        pj = pj + coef["dram_read_byte"] * rd + coef["dram_write_byte"] * float(wr)
+        if on_array and anchor.macs:
+            pj = pj + coef["ifmap_read_byte"] * (reps * if_reads * wb) + coef["filter_read_byte"] * (
+                reps * f_reads * wb) + coef["ofmap_write_byte"] * (reps * of_fixed * wb)
+            pj = pj + coef["rf_word"] * (rf_per_mac * anchor.macs)
+        elif not isinstance(anchor, (Concat, Reshape)):
+            pj = pj + coef["ifmap_read_byte"] * (float(inp) * wb) + coef["ofmap_write_byte"] * (float(o) * wb)
+        out["energy_mj"][i] = pj * 1e-9
     on_cpu = np.array([k.on_cpu for k in kernels], dtype=bool)
-    return KernelTable(**out, on_cpu=on_cpu, **_device_columns(devices))
+    return KernelTable(**out, on_cpu=on_cpu, **_device_columns(devices, sil))
 
 
 def tables_for(devices: Sequence[AcceleratorDevice], kernels: Sequence[Kernel]) -> KernelTable:
@@ -215,9 +250,10 @@ class NetworkMetrics:
 def network_metrics(features: NetworkFeatures, table: KernelTable) -> NetworkMetrics:
     """Latency, energy and average power of every network on every device of ``table``.
 
-    ``latency = kernel_sum - saved + host`` as :meth:`AcceleratorDevice.run`; energy = the kernels' energy (CPU
-    kernels excluded) + static power x device time, NaN where a kernel has no energy model or the network has no
-    accelerator kernel (``run`` says None there); power = energy / latency.
+    ``latency = kernel_sum - saved + host`` as :meth:`AcceleratorDevice.run`; energy and average power as
+    :func:`hwsim.silicon.silicon_report`: the kernels' dynamic energy (CPU kernels excluded) + static power x
+    device time (``kernel_sum - saved``, W x ms = mJ), power = energy / device time (static power when that is
+    0); NaN for templates without a silicon model.
     """
     nk = len(features.kernels)
     ck = features.counts[:, :nk]
@@ -228,16 +264,9 @@ def network_metrics(features: NetworkFeatures, table: KernelTable) -> NetworkMet
     host = table.host_ms[None, :] + table.host_ns_per_element[None, :] * features.input_elements[:, None] * 1e-6
     latency = device_ms + host
 
-    acc = ~table.on_cpu
-    e = np.where(acc[:, None], table.energy_mj, 0.0)
-    undefined = np.isnan(e)
-    energy = ck @ np.where(undefined, 0.0, e)
-    energy = energy + table.static_power_mw[None, :] * device_ms * 1e-6
-    missing = (ck > 0).astype(np.float64) @ undefined.astype(np.float64) > 0
-    no_acc = ck @ acc.astype(np.float64) == 0
-    energy = np.where(missing | no_acc[:, None], np.nan, energy)
+    energy = ck @ table.energy_mj + table.static_power_w[None, :] * device_ms
     with np.errstate(divide="ignore", invalid="ignore"):
-        power = np.where(latency > 0, energy / latency, np.nan)
+        power = np.where(device_ms > 0, energy / device_ms, table.static_power_w[None, :])
     return NetworkMetrics(latency, energy, power)
 
 
