@@ -171,4 +171,40 @@ def _codesign(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["HwnasError", "build", "load_spaces", "register"]
+def add_profile_hw_args(p: argparse.ArgumentParser) -> None:
+    """Options of ``hwnas profile-space`` across a hardware space (the lead adds them to that parser and calls
+    :func:`profile_hw_command` when ``--hw-space`` is given)."""
+    g = p.add_argument_group("across a hardware design space")
+    g.add_argument("--hw-space", default=None,
+                   help="profile on every config of this hardware space (name or .toml) instead of --device")
+    g.add_argument("--reference-hw", type=int, default=0,
+                   help="config index whose device the accuracies are evaluated with (default 0)")
+    g.add_argument("--map-x", default=None, help="hardware parameter on the map's x axis (default: the first)")
+    g.add_argument("--map-y", default=None, help="hardware parameter on the map's y axis (default: the second)")
+
+
+def profile_hw_command(args: argparse.Namespace) -> int:
+    """``hwnas profile-space --hw-space S``: BBSSP on every config of S (:func:`profile_across_hw`)."""
+    from nas.cli import _progress, family_spaces, make_evaluator
+    from nas.codesign.profile_hw import profile_across_hw
+    from nas.cost import CostParams
+    from nas.executors import make_executor
+    from nas.profiling import ProfileConfig
+    from spaces.registry import get_space
+
+    _, hw = load_spaces("nb201", args.hw_space)
+    spaces = family_spaces(args.families, args.backbone)
+    evaluator = make_evaluator(args, get_space(spaces[0]).model.input_size)
+    cost = CostParams(args.theta, args.sigma, args.lam, args.k, args.proxy_spread)
+    cfg = ProfileConfig(spaces, "reference", evaluator, cost, args.seed)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    doc = profile_across_hw(cfg, hw, args.out, make_executor(args.executor, workers, args.address),
+                            reference=args.reference_hw, x_param=args.map_x, y_param=args.map_y,
+                            plots=not args.no_plots, progress=_progress(args.quiet))
+    wins = ", ".join(f"{f} {n}" for f, n in doc["wins"].items())
+    print(f"{len(doc['configs'])} hardware configs of {doc['hw_space']}: configs won per family: {wins}")
+    print(f"results in {Path(args.out) / 'hw_profile.json'} and {Path(args.out) / 'summary.md'}")
+    return 0
+
+
+__all__ = ["HwnasError", "add_profile_hw_args", "build", "load_spaces", "profile_hw_command", "register"]
