@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas.cli",
     "calibration.cli",
     "hwsim.cli_bench",
+    "hwsim.hwspace.cli",
 )
 
 

@@ -316,7 +316,7 @@ def structure(device: Any) -> Structure:
                           Sram("ofmap", a.ofmap_sram_kb * wb, banks)),
                          "ifmap", "filter", "ofmap", 0.0, 0.0, 2.0, float(cfg.clock_mhz))
     if kind == "eyeriss":
-        bits = ov.word_bits or 16 * b // 2
+        bits = ov.word_bits or 8 * b
         spad = cfg.filter_spad_words + getattr(cfg, "ifmap_spad_words", 12) + getattr(cfg, "psum_spad_words", 24)
         return Structure(kind, cfg.pe_rows * cfg.pe_cols, bits, spad * bits / 8, (Sram("glb", cfg.glb_kib, banks),),
                          "glb", "glb", "glb", 0.0, 0.0, 4.0, float(cfg.clock_mhz))
@@ -492,6 +492,16 @@ def static_power_w(device: Any) -> float:
     return p["leakage_w_per_mm2"] * area_mm2(device)
 
 
+def design_peak_power_w(device: Any) -> float:
+    """Power of the design at full load, from the configuration alone (W): static + clock x (every PE doing a
+    MAC with its register-file words each cycle + DRAM at its full bandwidth). Used for space limits."""
+    st = structure(device)
+    coef = energy_coefficients(device)
+    per_cycle_pj = (st.pes * (coef["mac"] + st.rf_words_per_mac * coef["rf_word"])
+                    + device.cost_model.dram_bytes_per_cycle * coef["dram_read_byte"])
+    return static_power_w(device) + per_cycle_pj * 1e-12 * st.clock_mhz * 1e6
+
+
 @dataclass(frozen=True)
 class SiliconReport:
     """Silicon cost of one inference: ``area_mm2`` (and by component), ``energy_mj`` (dynamic + static) with
@@ -548,7 +558,8 @@ def silicon_report(device: Any, network: Network, profile: Any = None, run: Any 
 
 __all__ = [
     "CATEGORIES", "FIGURES", "EnergyTerm", "Figure", "SiliconError", "SiliconOverrides", "SiliconParams",
-    "SiliconReport", "Sram", "Structure", "alu_op_pj", "area_breakdown_mm2", "area_mm2", "device_overrides",
+    "SiliconReport", "Sram", "Structure", "alu_op_pj", "area_breakdown_mm2", "area_mm2", "design_peak_power_w",
+    "device_overrides",
     "energy_coefficients", "energy_terms", "event_categories", "event_counts", "kernel_events", "mac_area_um2",
     "mac_pj", "parse_silicon_table", "resolve_figures", "silicon_report", "sram_area_um2", "sram_pj_per_byte",
     "static_power_w", "structure",

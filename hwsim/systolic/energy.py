@@ -1,18 +1,49 @@
-"""Energy from access counts: a documented per-access energy table the user can override.
+"""Energy of a systolic-array run from its access counts: a per-access table the user can override.
 
-Defaults (picojoules per 8-bit word / per 8-bit MAC) follow the widely used 45 nm figures of Horowitz,
-"Computing's energy problem" (ISSCC 2014) and the Eyeriss relative-cost ladder (Chen et al., ISCA 2016):
-an 8-bit MAC ~0.2 pJ (0.03 pJ add + 0.2 pJ multiply), an SRAM word from a ~64 kB buffer ~1.25 pJ
-(10 pJ per 64-bit access / 8), a DRAM word ~160 pJ (1.3-2.6 nJ per 64-bit access / 8 ~ 160-320 pJ).
-They are order-of-magnitude defaults, not a calibrated model of any chip: pass your own table.
+The numbers are not this module's own: they come from the one component table of :mod:`hwsim.silicon`
+(every figure with its source and node; docs/silicon.md). The defaults of :class:`EnergyTable` are that table
+at 45 nm for SCALE-Sim's 1-byte words and its default 64 KiB SRAMs: an 8-bit MAC (:func:`hwsim.silicon.mac_pj`),
+one byte from a 64 KiB SRAM (:func:`hwsim.silicon.sram_pj_per_byte`) and one DRAM byte (``dram_pj_per_byte``).
+:meth:`EnergyTable.for_array` gives the table of a given array (its SRAM sizes, a ``[silicon]`` override).
+The full silicon cost of a device (register files, static power, area) is :func:`hwsim.silicon.silicon_report`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from hwsim.errors import HwnasError
+
+if TYPE_CHECKING:
+    from hwsim.silicon import SiliconOverrides
+    from hwsim.systolic.config import SystolicConfig
+
+#: SCALE-Sim's default SRAM size (KiB) the default table is taken at.
+DEFAULT_SRAM_KIB = 64.0
+
+
+def _silicon_defaults(word_bits: int = 8, read_kib: float = DEFAULT_SRAM_KIB, write_kib: float = DEFAULT_SRAM_KIB,
+                      overrides: SiliconOverrides | None = None) -> dict[str, float]:
+    from hwsim.silicon import mac_pj, resolve_figures, sram_pj_per_byte
+
+    p = resolve_figures(overrides)
+    wb = word_bits / 8
+    return {"mac_pj": mac_pj(p, word_bits), "sram_read_pj": sram_pj_per_byte(p, read_kib * wb) * wb,
+            "sram_write_pj": sram_pj_per_byte(p, write_kib * wb) * wb, "dram_read_pj": p["dram_pj_per_byte"] * wb,
+            "dram_write_pj": p["dram_pj_per_byte"] * wb}
+
+
+@lru_cache(maxsize=1)
+def _defaults() -> Mapping[str, float]:
+    return MappingProxyType(_silicon_defaults())
+
+
+def _default(name: str):  # noqa: ANN202 - a dataclass default factory
+    return field(default_factory=lambda: _defaults()[name])
 
 
 @dataclass(frozen=True)
@@ -34,19 +65,28 @@ class EnergyBreakdown:
 
 @dataclass(frozen=True)
 class EnergyTable:
-    """Energy per event in picojoules: one MAC, one SRAM word access, one DRAM word access."""
+    """Energy per event in picojoules: one MAC, one SRAM word access, one DRAM word access (defaults: the
+    :mod:`hwsim.silicon` table for 1-byte words and 64 KiB SRAMs, see the module docstring)."""
 
-    mac_pj: float = 0.23
-    sram_read_pj: float = 1.25
-    sram_write_pj: float = 1.25
-    dram_read_pj: float = 160.0
-    dram_write_pj: float = 160.0
+    mac_pj: float = _default("mac_pj")
+    sram_read_pj: float = _default("sram_read_pj")
+    sram_write_pj: float = _default("sram_write_pj")
+    dram_read_pj: float = _default("dram_read_pj")
+    dram_write_pj: float = _default("dram_write_pj")
 
     def __post_init__(self) -> None:
         for k in ("mac_pj", "sram_read_pj", "sram_write_pj", "dram_read_pj", "dram_write_pj"):
             v = getattr(self, k)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise HwnasError(f"energy table field {k} must be a non-negative number of pJ, got {v!r}")
+
+    @classmethod
+    def for_array(cls, config: SystolicConfig, word_bits: int = 8,
+                  overrides: SiliconOverrides | None = None) -> EnergyTable:
+        """The silicon table for ``config``: reads at the mean of its ifmap/filter SRAM sizes, writes at its
+        ofmap SRAM size, ``word_bits``-wide words (SCALE-Sim counts words)."""
+        read_kib = (config.ifmap_sram_kb + config.filter_sram_kb) / 2
+        return cls(**_silicon_defaults(word_bits, read_kib, float(config.ofmap_sram_kb), overrides))
 
     def evaluate(self, macs: int, accesses: Mapping[str, int]) -> EnergyBreakdown:
         """Energy of ``macs`` MACs and the access counts (keys as in ``SystolicNetworkResult.access_totals``)."""

@@ -24,9 +24,13 @@ def test_cycles_come_from_systolic_simulator():
         assert cost.compute_cycles == ref.compute_cycles * repeats
         assert cost.unit == "array-" + preset("scalesim_32x32").dataflow
         # energy: EnergyTable defaults over MACs, the simulator's SRAM accesses and the DRAM bytes
-        sram = repeats * ((ref.ifmap_sram_reads + ref.filter_sram_reads) * 1.25 + ref.ofmap_sram_writes * 1.25)
-        dram = (cost.dram_read_bytes + cost.dram_write_bytes) * 160.0
-        assert cost.energy_pj == pytest.approx(layer.macs * 0.23 + sram + dram)
+        from hwsim.systolic.energy import EnergyTable
+
+        t = EnergyTable()
+        sram = repeats * ((ref.ifmap_sram_reads + ref.filter_sram_reads) * t.sram_read_pj
+                          + ref.ofmap_sram_writes * t.sram_write_pj)
+        dram = (cost.dram_read_bytes + cost.dram_write_bytes) * t.dram_read_pj
+        assert cost.energy_pj == pytest.approx(layer.macs * t.mac_pj + sram + dram)
     assert cfg.peak_macs_per_cycle == 32 * 32
 
 
