@@ -15,6 +15,7 @@ Unknown tables or keys, and values of the wrong type, are errors naming the file
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tomllib
 import types
@@ -74,9 +75,15 @@ def _convert(value: Any, tp: Any, where: str, key: str) -> Any:
     raise DeviceError(f"{where}: key {key!r} must be {name}, got {value!r}")
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of a config class, evaluated once per class (it dominates building a device)."""
+    return typing.get_type_hints(cls)
+
+
 def build_config(cls: type, table: Mapping[str, Any], where: str, provenance: Mapping[str, str] | None = None) -> Any:
     """Instantiate the frozen dataclass ``cls`` from a TOML table, strictly."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "provenance"}
     kwargs: dict[str, Any] = {}
     for key, value in table.items():

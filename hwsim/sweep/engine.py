@@ -30,7 +30,7 @@ import numpy as np
 from hwsim.devices.base import AcceleratorDevice
 from hwsim.fileio import atomic_write_bytes, atomic_write_text
 from hwsim.sweep.executors import MapFn
-from hwsim.sweep.features import NetworkFeatures, SweepError, fusion_signature, network_features
+from hwsim.sweep.features import NetworkFeatures, SweepError, fusion_signature, network_features, network_key
 from hwsim.sweep.tables import network_metrics, tables_for
 from hwsim.workload import Network
 
@@ -159,14 +159,24 @@ def _param_columns(points: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _BatchJob:
-    """Picklable: the metrics of one batch of config indices (devices rebuilt from the space)."""
+    """Picklable: the metrics of one batch of configs. An item is ``(indices, specs)``: ``specs`` are the
+    devices themselves (in this process), their TOML tables (``hw_space.device_tables``: rebuilt with
+    :func:`hwsim.devices.config.device_from_tables` in a worker) or None (``hw_space.device(config(i))``)."""
 
     hw_space: Any
     features: Mapping[Any, NetworkFeatures]
 
-    def __call__(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
-        devices = [self.hw_space.device(self.hw_space.config(i)) for i in indices]
-        n_net = next(iter(self.features.values())).counts.shape[0]
+    def __call__(self, item: tuple[Sequence[int], Sequence[Any] | None]) -> dict[str, np.ndarray]:
+        indices, specs = item
+        if specs is None:
+            devices = [self.hw_space.device(self.hw_space.config(i)) for i in indices]
+        elif all(isinstance(x, AcceleratorDevice) for x in specs):
+            devices = list(specs)
+        else:
+            from hwsim.devices.config import device_from_tables
+
+            devices = [device_from_tables(t, f"hardware config {i}") for i, t in zip(indices, specs)]
+        n_net = next(iter(self.features.values())).n_networks
         lat = np.empty((n_net, len(devices)))
         en, pw = np.empty_like(lat), np.empty_like(lat)
         area = np.empty(len(devices))
@@ -199,15 +209,13 @@ def _network_ids(networks: Sequence[Network] | Mapping[str, Network]) -> tuple[t
     return ids, nets
 
 
-def _fingerprint(ids: Sequence[str], points: Sequence[Mapping[str, Any]],
-                 features: Mapping[Any, NetworkFeatures], batch_size: int) -> str:
+def _fingerprint(ids: Sequence[str], points: Sequence[Mapping[str, Any]], nets: Sequence[Network],
+                 batch_size: int) -> str:
+    """Stable digest of what a sweep directory holds: network ids and structures, config points, batching."""
     h = hashlib.sha256()
     h.update(json.dumps([list(ids), [dict(p) for p in points], batch_size], sort_keys=True, default=str).encode())
-    for sig in sorted(features, key=repr):
-        f = features[sig]
-        h.update(repr(sig).encode())
-        h.update(np.ascontiguousarray(f.counts).tobytes())
-        h.update(repr([(k.layers, k.input_elements, k.output_elements, k.on_cpu) for k in f.kernels]).encode())
+    for n in nets:
+        h.update(repr(network_key(n)).encode())
     return h.hexdigest()
 
 
@@ -231,16 +239,18 @@ def _read_batch(path: Path, indices: Sequence[int]) -> dict[str, np.ndarray] | N
 
 
 def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *, batch_size: int = 256,
-          out_dir: str | Path | None = None, map_fn: MapFn | None = None, verify: int = 0, seed: int = 0,
-          indices: Sequence[int] | None = None) -> SweepResult:
+          out_dir: str | Path | None = None, map_fn: MapFn | None = None, feature_map_fn: MapFn | None = None,
+          verify: int = 0, seed: int = 0, indices: Sequence[int] | None = None) -> SweepResult:
     """Latency (ms), energy (mJ), average power (W) of every pair, and the area (mm^2) of every config.
 
     ``networks``: a sequence (ids are the network names, which must be unique) or a mapping id -> network.
     ``hw_space``: see :class:`HardwareSpace`; ``indices``: the config indices to sweep (default all).
     ``batch_size``: configs per batch (the unit of resumption and of distribution). ``out_dir``: where batches
-    and ``manifest.json`` go (resumable; see the module docstring). ``map_fn``: ordered map for batches and
-    fusion chunks (default in this process). ``verify``: this many pairs, drawn with ``seed``, are re-run through
-    :meth:`AcceleratorDevice.run` and must agree to 1e-9 relative, else :class:`SweepError`.
+    and ``manifest.json`` go (resumable; see the module docstring). ``map_fn``: ordered map for the batches
+    (default in this process; numpy's BLAS already uses every core there); ``feature_map_fn``: for the fusion
+    of network chunks (default ``map_fn``); nothing is fused when every batch is already in ``out_dir``.
+    ``verify``: this many pairs, drawn with ``seed``, are re-run through :meth:`AcceleratorDevice.run` and
+    :func:`hwsim.silicon.silicon_report` and must agree to 1e-9 relative, else :class:`SweepError`.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise SweepError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -255,17 +265,12 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
         if not 0 <= i < size:
             raise SweepError(f"hardware config index {i} out of range [0, {size})")
     points = [hw_space.config(i) for i in idx]
-    devices = [hw_space.device(p) for p in points]
-    reps: dict[Any, AcceleratorDevice] = {}
-    for d in devices:
-        reps.setdefault(fusion_signature(d), d)
-    features = {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=map_fn) for sig, d in reps.items()}
     batches = [idx[i:i + batch_size] for i in range(0, len(idx), batch_size)]
 
     results: dict[int, dict[str, np.ndarray]] = {}
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        fp = _fingerprint(ids, points, features, batch_size)
+        fp = _fingerprint(ids, points, nets, batch_size)
         manifest = out / "manifest.json"
         if manifest.exists():
             try:
@@ -285,12 +290,29 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
                 if got is not None:
                     results[b] = got
     todo = [b for b in range(len(batches)) if b not in results]
-    job = _BatchJob(hw_space if todo and map_fn is not None else _LocalSpace(hw_space, dict(zip(idx, devices))),
-                    features)
-    for b, res in zip(todo, (map_fn or map)(job, [batches[b] for b in todo])):
-        results[b] = res
-        if out is not None:
-            _write_batch(_batch_path(out, b), res)
+    devices: list[AcceleratorDevice] = []
+    if todo or verify:
+        devices = [hw_space.device(p) for p in points]
+    if todo:
+        reps: dict[Any, AcceleratorDevice] = {}
+        for d in devices:
+            reps.setdefault(fusion_signature(d), d)
+        fmap = feature_map_fn if feature_map_fn is not None else map_fn
+        features = {sig: network_features(nets, d.mechanisms, d.cost_model, map_fn=fmap) for sig, d in reps.items()}
+        by_index = dict(zip(idx, devices))
+        if map_fn is None:  # in this process: reuse the devices built above
+            job = _BatchJob(None, features)
+            items = [(batches[b], [by_index[i] for i in batches[b]]) for b in todo]
+        elif hasattr(hw_space, "device_tables"):  # to workers: plain TOML tables (picklable)
+            job = _BatchJob(None, features)
+            items = [(batches[b], [hw_space.device_tables(hw_space.config(i)) for i in batches[b]]) for b in todo]
+        else:  # to workers: the space itself must pickle
+            job = _BatchJob(hw_space, features)
+            items = [(batches[b], None) for b in todo]
+        for b, res in zip(todo, map_fn(job, items) if map_fn is not None else map(job, items)):
+            results[b] = res
+            if out is not None:
+                _write_batch(_batch_path(out, b), res)
     order = [results[b] for b in range(len(batches))]
     res = SweepResult(ids, tuple(points), np.concatenate([r["latency_ms"] for r in order], axis=1),
                       np.concatenate([r["energy_mj"] for r in order], axis=1),
@@ -299,20 +321,6 @@ def sweep(networks: Sequence[Network] | Mapping[str, Network], hw_space: Any, *,
     if verify:
         verify_pairs(res, dict(zip(ids, nets)), devices, verify, seed)
     return res
-
-
-@dataclass(frozen=True)
-class _LocalSpace:
-    """In-process: reuse the devices already built by the driver."""
-
-    space: Any
-    devices: Mapping[int, AcceleratorDevice]
-
-    def config(self, i: int) -> int:
-        return i
-
-    def device(self, i: int) -> AcceleratorDevice:
-        return self.devices[i]
 
 
 def verify_pairs(result: SweepResult, networks: Mapping[str, Network], devices: Sequence[AcceleratorDevice],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,17 +33,27 @@ class SweepError(HwnasError):
     """Bad sweep input (networks, hardware space, result file) or a failed decomposition check."""
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_GETTERS: dict[type, Callable[[Layer], tuple[Any, ...]]] = {}
+
+
+def _field_getter(tp: type) -> Callable[[Layer], tuple[Any, ...]]:
+    """A C-level getter of every field of ``tp`` except ``name``, as a tuple."""
+    names = tuple(f.name for f in dataclasses.fields(tp) if f.name != "name")
+    if not names:
+        return lambda _: ()
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda x: (one(x),)
+    return operator.attrgetter(*names)
 
 
 def layer_key(layer: Layer) -> tuple[Any, ...]:
     """A hashable key of a layer's type and every field except its name (what cost models read)."""
     tp = type(layer)
-    names = _FIELDS.get(tp)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(tp) if f.name != "name")
-        _FIELDS[tp] = names
-    return (tp.__name__,) + tuple(getattr(layer, n) for n in names)
+    get = _GETTERS.get(tp)
+    if get is None:
+        get = _GETTERS[tp] = _field_getter(tp)
+    return (tp, get(layer))
 
 
 def kernel_key(kernel: Kernel) -> tuple[Any, ...]:
@@ -72,19 +83,34 @@ class NetworkFeatures:
     """The feature matrix of a network list for one fusion signature.
 
     ``kernels``: one representative :class:`Kernel` per distinct kernel key; ``pairs``: distinct consecutive
-    pairs as (index of previous kernel, index of next kernel) into ``kernels``; ``counts``: float64
-    ``[n_net, n_kernels + n_pairs]`` occurrence counts; ``input_elements``: float64 ``[n_net]`` graph-input
-    elements (for the host term).
+    pairs as (index of previous kernel, index of next kernel) into ``kernels``; networks with the same kernel
+    sequence and input size share a row: ``unique_counts`` float64 ``[n_rows, n_kernels + n_pairs]`` occurrence
+    counts, ``unique_input_elements`` ``[n_rows]`` graph-input elements (for the host term), ``row_of``
+    ``[n_net]`` the row of each network.
     """
 
     kernels: tuple[Kernel, ...]
     pairs: tuple[tuple[int, int], ...]
-    counts: np.ndarray
-    input_elements: np.ndarray
+    unique_counts: np.ndarray
+    unique_input_elements: np.ndarray
+    row_of: np.ndarray
 
     @property
     def n_features(self) -> int:
         return len(self.kernels) + len(self.pairs)
+
+    @property
+    def n_networks(self) -> int:
+        return len(self.row_of)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """``[n_net, n_features]`` counts of every network."""
+        return self.unique_counts[self.row_of]
+
+    @property
+    def input_elements(self) -> np.ndarray:
+        return self.unique_input_elements[self.row_of]
 
 
 def _kernel_sequences(networks: Sequence[Network], fuse_fn: Callable[[Network], tuple[Kernel, ...]]
@@ -138,8 +164,10 @@ def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements:
     kidx: dict[tuple[Any, ...], int] = {}
     reps: list[Kernel] = []
     pidx: dict[tuple[int, int], int] = {}
-    rows: list[tuple[list[int], list[int]]] = []
-    for seq in sequences:
+    row_key: dict[tuple[Any, ...], int] = {}
+    row_of: list[int] = []
+    rows: list[tuple[list[int], list[int], int]] = []
+    for seq, n_in in zip(sequences, input_elements, strict=True):
         ids = []
         for k in seq:
             key = kernel_key(k)
@@ -148,20 +176,26 @@ def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements:
                 j = kidx[key] = len(reps)
                 reps.append(k)
             ids.append(j)
-        prs = []
-        for a, b in zip(ids, ids[1:]):
-            p = pidx.get((a, b))
-            if p is None:
-                p = pidx[(a, b)] = len(pidx)
-            prs.append(p)
-        rows.append((ids, prs))
+        rk = (tuple(ids), int(n_in))
+        r = row_key.get(rk)
+        if r is None:
+            r = row_key[rk] = len(rows)
+            prs = []
+            for a, b in zip(ids, ids[1:]):
+                p = pidx.get((a, b))
+                if p is None:
+                    p = pidx[(a, b)] = len(pidx)
+                prs.append(p)
+            rows.append((ids, prs, int(n_in)))
+        row_of.append(r)
     nk = len(reps)
     counts = np.zeros((len(rows), nk + len(pidx)), dtype=np.float64)
-    for r, (ids, prs) in enumerate(rows):
+    for r, (ids, prs, _) in enumerate(rows):
         np.add.at(counts[r], np.asarray(ids, dtype=np.int64), 1.0)
         if prs:
             np.add.at(counts[r], nk + np.asarray(prs, dtype=np.int64), 1.0)
-    return NetworkFeatures(tuple(reps), tuple(pidx), counts, np.asarray(input_elements, dtype=np.float64))
+    return NetworkFeatures(tuple(reps), tuple(pidx), counts, np.array([x[2] for x in rows], dtype=np.float64),
+                           np.asarray(row_of, dtype=np.int64))
 
 
 __all__ = ["NetworkFeatures", "SweepError", "features_from_kernels", "fusion_signature", "kernel_key",

@@ -256,17 +256,22 @@ def network_metrics(features: NetworkFeatures, table: KernelTable) -> NetworkMet
     0); NaN for templates without a silicon model.
     """
     nk = len(features.kernels)
-    ck = features.counts[:, :nk]
-    cp = features.counts[:, nk:]
-    kernel_sum = ck @ table.latency_ms
+    nd = table.latency_ms.shape[1]
+    ck = features.unique_counts[:, :nk]
+    cp = features.unique_counts[:, nk:]
+    both = ck @ np.hstack([table.latency_ms, table.energy_mj])  # one product for both kernel sums
+    kernel_sum, kernel_energy = both[:, :nd], both[:, nd:]
     saved = cp @ pair_savings_ms(table, features.pairs)
     device_ms = kernel_sum - saved
-    host = table.host_ms[None, :] + table.host_ns_per_element[None, :] * features.input_elements[:, None] * 1e-6
+    host = (table.host_ms[None, :]
+            + table.host_ns_per_element[None, :] * features.unique_input_elements[:, None] * 1e-6)
     latency = device_ms + host
-
-    energy = ck @ table.energy_mj + table.static_power_w[None, :] * device_ms
+    energy = kernel_energy + table.static_power_w[None, :] * device_ms
     with np.errstate(divide="ignore", invalid="ignore"):
         power = np.where(device_ms > 0, energy / device_ms, table.static_power_w[None, :])
+    rows = features.row_of
+    if len(rows) != len(features.unique_counts) or not np.array_equal(rows, np.arange(len(rows))):
+        latency, energy, power = latency[rows], energy[rows], power[rows]
     return NetworkMetrics(latency, energy, power)
 
 

@@ -9,6 +9,7 @@ offsets in words. Presets by name: :func:`preset`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -273,5 +274,11 @@ def preset(name: str) -> SystolicConfig:
     """A named configuration shipped in ``hwsim/systolic/presets/<name>.cfg``."""
     if name not in PRESETS:
         raise SystolicConfigError(f"unknown systolic preset {name!r}; expected one of {', '.join(PRESETS)}")
+    return _preset(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _preset(name: str) -> SystolicConfig:
+    """Parsed once per name (the config is immutable; building many devices from one preset stays cheap)."""
     text = resources.files("hwsim.systolic").joinpath("presets", f"{name}.cfg").read_text()
     return parse_config(text, f"preset {name}")

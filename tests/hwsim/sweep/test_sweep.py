@@ -119,6 +119,11 @@ class _Killed(Exception):
     pass
 
 
+def _is_batch(item: object) -> bool:
+    """A hardware batch item (indices, specs), not a chunk of networks."""
+    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], list)
+
+
 def test_killed_sweep_resumes_without_recomputing(tmp_path, networks) -> None:  # noqa: ANN001
     nets = dict(list(networks.items())[:4])
     idx = list(range(0, 40))
@@ -128,7 +133,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path, networks) -> None:  
     def dying_map(fn, items):  # noqa: ANN001, ANN202 - dies after two batches, like a killed process
         items = list(items)
         for k, item in enumerate(items):
-            if isinstance(item[0], int) and k == 2:
+            if _is_batch(item) and k == 2:
                 raise _Killed
             yield fn(item)
 
@@ -139,8 +144,8 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path, networks) -> None:  
 
     def counting_map(fn, items):  # noqa: ANN001, ANN202 - records hardware batches (not network fusion chunks)
         for item in items:
-            if isinstance(item[0], int):
-                calls.append(tuple(item))
+            if _is_batch(item):
+                calls.append(tuple(item[0]))
             yield fn(item)
 
     again = sweep(nets, SYSTOLIC, indices=idx, batch_size=8, out_dir=tmp_path, map_fn=counting_map)
