@@ -308,6 +308,7 @@ def nsga2(source: PairSource, objectives: Sequence[str], limits: Limits, budget_
     ``cache`` (from an interrupted run) answers repeated evaluations; ``on_generation`` sees the cache after
     each generation (to save it)."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.duplicate import DefaultDuplicateElimination
     from pymoo.core.evaluator import Evaluator
     from pymoo.core.problem import Problem
     from pymoo.problems.static import StaticProblem
@@ -359,9 +360,22 @@ def nsga2(source: PairSource, objectives: Sequence[str], limits: Limits, budget_
             super().__init__(n_var=len(radix), n_obj=len(objs), n_ieq_constr=len(limit_cols), xl=0,
                              xu=radix - 1, vtype=int)
 
+    class _NotSeen(DefaultDuplicateElimination):
+        """Offspring equal to each other, to the population, or to any pair evaluated before are duplicates, so
+        every generation spends its evaluations on new pairs (the budget counts distinct pairs)."""
+
+        def _do(self, pop: Any, other: Any, is_duplicate: np.ndarray) -> np.ndarray:
+            is_duplicate = super()._do(pop, other, is_duplicate)
+            if other is None and counted.pairs:
+                x = np.rint(pop.get("X")).astype(np.int64)
+                f = decode(x[:, :len(ar)], ar) * n_hw + decode(x[:, len(ar):], hr)
+                is_duplicate |= np.fromiter((v in counted.pairs for v in f.tolist()), dtype=bool, count=len(f))
+            return is_duplicate
+
     algo = NSGA2(pop_size=pop_size, sampling=IntegerRandomSampling(),
                  crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
-                 mutation=PM(eta=20, vtype=float, repair=RoundingRepair()), eliminate_duplicates=True, seed=seed)
+                 mutation=PM(eta=20, vtype=float, repair=RoundingRepair()), eliminate_duplicates=_NotSeen(),
+                 seed=seed)
     problem = _P()
     algo.setup(problem, termination=("n_gen", 10**9))
 
@@ -375,6 +389,8 @@ def nsga2(source: PairSource, objectives: Sequence[str], limits: Limits, budget_
         if pl <= 0 or al <= 0:
             break
         pop = algo.ask()
+        if pop is None or len(pop) == 0:
+            break  # nothing new left to propose
         x = np.rint(pop.get("X")).astype(np.int64)
         flat = decode(x[:, :len(ar)], ar) * n_hw + decode(x[:, len(ar):], hr)
         new_pairs = [f for f in dict.fromkeys(flat.tolist()) if f not in counted.pairs]
