@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (default: a local Ray instance)")
     p.add_argument("--out", default="codesign-out", help="output folder (rerun to resume)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--keep-sweep", action="store_true",
+                   help="keep the sweep's batches under OUT/.state/sweep after a finished run (large)")
     p.add_argument("--quiet", action="store_true")
     _add_evaluator_args(p)
     p.set_defaults(func=_codesign, evaluator="table")
@@ -155,9 +158,13 @@ def _codesign(args: argparse.Namespace) -> int:
     out = Path(args.out)
     t0 = time.perf_counter()
     source, cfg, d, bounds = build(args, out)
-    if cfg.method == "exhaustive" or (cfg.method == "nsga2" and source.n_arch * source.n_hw <= 20_000_000):
+    from nas.codesign.sources import GRID_LIMIT
+
+    if cfg.method == "exhaustive" or (cfg.method == "nsga2" and source.n_arch * source.n_hw <= GRID_LIMIT):
         source.grid()  # one sweep of every pair (resumable); nsga2 then reads it and counts what it looks at
     doc = codesign(source, cfg, d, out, bounds, plots=not args.no_plots)
+    if not args.keep_sweep:
+        shutil.rmtree(out / ".state" / "sweep", ignore_errors=True)  # only a killed run needs the batches
     ev = doc["evaluations"]
     print(f"{cfg.method}: {len(doc['pareto'])} Pareto pairs from {ev['pairs']:,} pair evaluations and "
           f"{ev['accuracy_queries']:,} accuracy queries; hypervolume {doc['hypervolume']:.6g}; "
