@@ -1,0 +1,1 @@
+"""Hardware/network co-design: search (architecture, accelerator) pairs together (issue 16)."""
