@@ -140,6 +140,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--no-plots", action="store_true")
     _add_evaluator_args(p)
     _add_exec_args(p)
+    from nas.codesign import cli as codesign_cli
+
+    codesign_cli.add_profile_hw_args(p)
     p.set_defaults(func=_profile)
 
     s = subparsers.add_parser("search", help="latency-constrained architecture search in any space",
@@ -182,8 +185,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_exec_args(s)
     s.set_defaults(func=_search)
 
+    codesign_cli.register(subparsers)  # hwnas codesign
+
 
 def _profile(args: argparse.Namespace) -> int:
+    if args.hw_space:  # BBSSP on every config of a hardware design space
+        from nas.codesign.cli import profile_hw_command
+
+        return profile_hw_command(args)
     from nas.profiling import ProfileConfig, profile_spaces
     from spaces.registry import get_space
 

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-import hwsim.cli
 from hwsim.cli import main
 from tests.nas.codesign.test_sources import small_space
 
@@ -25,9 +24,7 @@ preset = "scalesim_32x32"
 
 
 @pytest.fixture
-def inputs(tmp_path, monkeypatch):
-    if "nas.codesign.cli" not in hwsim.cli.COMMAND_MODULES:  # until the lead wires the command in
-        monkeypatch.setattr(hwsim.cli, "COMMAND_MODULES", hwsim.cli.COMMAND_MODULES + ("nas.codesign.cli",))
+def inputs(tmp_path):
     space = small_space()
     (tmp_path / "space.json").write_text(space.to_json())
     (tmp_path / "hw.toml").write_text(HW_TOML)
