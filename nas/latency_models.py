@@ -25,9 +25,8 @@ where vectorised, None otherwise.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -299,18 +298,15 @@ def holds_archs_of(outer: SearchSpace, inner: SearchSpace) -> bool:
 
 def load_corrector_model(path: str | Path, space: SearchSpace) -> CorrectorLatency:
     """A saved corrector as a latency model for ``space`` (see the module docstring for the space rule)."""
+    from calibration.corrector_core import CORRECTOR
     from calibration.correctors import corrector_from_dict
     from calibration.workloads import get_space as workload_space
+    from hwsim.formats import load_json
 
     p = Path(path)
-    try:
-        d = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise LatencyModelError(f"--latency-model: file {str(p)!r} not found") from None
-    except json.JSONDecodeError as e:
-        raise LatencyModelError(f"{p}:{e.lineno}: invalid JSON: {e.msg}") from None
-    if not isinstance(d, dict):
-        raise LatencyModelError(f"{p}: not an hwnas corrector (a JSON object expected)")
+    if not p.exists():
+        raise LatencyModelError(f"--latency-model: file {str(p)!r} not found")
+    d = dict(CORRECTOR.check(load_json(p, LatencyModelError), str(p)))
     fitted_on = d.get("space")
     ws = space
     if fitted_on is not None:

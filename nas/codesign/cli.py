@@ -10,7 +10,6 @@ Example (the scripted contract)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import time
@@ -147,10 +146,12 @@ def build(args: argparse.Namespace, out: Path) -> tuple[Any, CodesignConfig, Des
     bounds = None
     if args.hv_from:
         p = Path(args.hv_from)
-        try:
-            bounds = HvBounds.from_dict(json.loads(p.read_text())["hypervolume_normalisation"])
-        except (OSError, ValueError, KeyError) as e:
-            raise CodesignError(f"--hv-from {p}: not a readable codesign.json ({e})") from None
+        from nas.codesign.run import CODESIGN
+
+        doc = CODESIGN.load(p)
+        if "hypervolume_normalisation" not in doc:
+            raise CodesignError(f"--hv-from {p}: codesign.json has no field 'hypervolume_normalisation'")
+        bounds = HvBounds.from_dict(doc["hypervolume_normalisation"])
     return source, cfg, d, bounds
 
 

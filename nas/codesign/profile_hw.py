@@ -25,8 +25,11 @@ from typing import Any
 import numpy as np
 
 from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format
 from nas.codesign.pareto import CodesignError
 from nas.cost import FamilyCosts, select_family, ssbn_costs
+
+PROFILE_HW = Format("hwnas.profile-hw", 1, "hardware-space profile", CodesignError)  # hw_profile.json
 
 
 def family_latency(space: Any, lat_of: dict[str, float]) -> np.ndarray:
@@ -89,7 +92,7 @@ def profile_across_hw(config: Any, hw_space: Any, out_dir: str | Path, executor:
                         "ssbn0_latency_ms": {s.name: float(sw.latency_ms[row[f"{s.name}/ssbn_0"], j])
                                              for s in spaces}})
     wins = Counter(c["winner"] for c in configs)
-    doc = {"format": "hwnas-profile-hw-1", "families": [s.name for s in spaces], "hw_space": hw_space.name,
+    doc = {**PROFILE_HW.envelope(), "families": [s.name for s in spaces], "hw_space": hw_space.name,
            "reference_config": reference, "reference_winner": ref.selection.winner,
            "cost": config.cost.to_dict(), "accuracy_kind": ref.accuracy_kind,
            "wins": {s.name: wins.get(s.name, 0) for s in spaces}, "configs": configs}

@@ -29,11 +29,13 @@ from typing import Any
 import numpy as np
 
 from hwsim.fileio import atomic_write_bytes, atomic_write_text
+from hwsim.formats import Format
 from nas.codesign.pareto import CodesignError, check_objectives
 from nas.codesign.search import (METHODS, CodesignResult, Front, HvBounds, Limits, PairCache, exhaustive,
                                  hypervolume, nsga2, sequential)
 
-FORMAT = "hwnas-codesign-1"
+CODESIGN = Format("hwnas.codesign", 1, "co-design result", CodesignError)  # codesign.json
+STATE = Format("hwnas.codesign-state", 1, "co-design run state", CodesignError)  # .state/run.json
 #: NASAIC (Yang et al., DAC 2020) against NAS-then-hardware: 17.77% lower latency, 2.49x lower energy, 2.32x
 #: smaller area, at 0.76% accuracy loss (../shared/docs/silicon-cost.md), as co-design / sequential ratios.
 NASAIC = {"latency_ms": 1 - 0.1777, "energy_mj": 1 / 2.49, "area_mm2": 1 / 2.32, "accuracy_loss_pct": 0.76}
@@ -132,14 +134,11 @@ def check_state(out: Path, cfg: CodesignConfig, d: Describer) -> Path:
     fp = _fingerprint(cfg, d)
     f = state / "run.json"
     if f.exists():
-        try:
-            old = json.loads(f.read_text()).get("fingerprint")
-        except (OSError, ValueError) as e:
-            raise CodesignError(f"{f}: unreadable ({e})") from None
+        old = STATE.load(f).get("fingerprint")
         if old != fp:
             raise CodesignError(f"{out}: holds another co-design run (other inputs); use another --out directory")
     else:
-        atomic_write_text(f, json.dumps({"fingerprint": fp, "config": cfg.to_dict()}, indent=1, default=str))
+        STATE.write(f, {"fingerprint": fp, "config": cfg.to_dict()}, default=str)
     return state
 
 
@@ -199,7 +198,7 @@ def codesign(source: Any, cfg: CodesignConfig, d: Describer, out: str | Path | N
         raise CodesignError(f"hypervolume normalisation is for objectives {','.join(bounds.objectives)}, "
                             f"this run has {','.join(cfg.objectives)}")
     doc: dict[str, Any] = {
-        "format": FORMAT, "method": cfg.method, "space": d.space, "hw_space": d.hw_space,
+        **CODESIGN.envelope(), "method": cfg.method, "space": d.space, "hw_space": d.hw_space,
         "inputs": dict(d.inputs), "config": cfg.to_dict(), "objectives": list(cfg.objectives),
         "limits": cfg.limits.to_dict(), "evaluations": res.evaluations,
         "hypervolume": hypervolume(f, bounds), "hypervolume_normalisation": bounds.to_dict(),

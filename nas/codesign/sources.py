@@ -9,7 +9,6 @@ multiplies to its size, else one gene of ``size`` values.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from hwsim.fileio import atomic_write_text
+from hwsim.formats import Format
 from nas.codesign.pareto import CodesignError
 from spaces.core import Arch, SearchSpace
+
+ACCURACY_CACHE = Format("hwnas.codesign-accuracy-cache", 1, "accuracy cache", CodesignError)
 
 #: Largest (arch x hw) grid the sweep is asked for in one go (float64 latency + energy + power: ~2.4 GB).
 GRID_LIMIT = 100_000_000
@@ -79,9 +80,9 @@ class SpaceAccuracy:
     def __post_init__(self) -> None:
         if self.cache_file is not None and Path(self.cache_file).exists():
             try:
-                d = json.loads(Path(self.cache_file).read_text())
+                d = ACCURACY_CACHE.load(self.cache_file)
                 self.cache = {str(k): float(v) for k, v in d["accuracy_pct"].items()}
-            except (OSError, ValueError, KeyError, TypeError) as e:
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
                 raise CodesignError(f"{self.cache_file}: unreadable accuracy cache ({e})") from None
 
     @property
@@ -139,8 +140,8 @@ class SpaceAccuracy:
 
     def save(self) -> None:
         if self.cache_file is not None:
-            atomic_write_text(self.cache_file, json.dumps({"evaluator": self.kind, "space": self.space.name,
-                                                           "accuracy_pct": self.cache}, sort_keys=True))
+            ACCURACY_CACHE.write(self.cache_file, {"evaluator": self.kind, "space": self.space.name,
+                                                   "accuracy_pct": self.cache}, sort_keys=True, indent=None)
 
 
 @dataclass

@@ -37,9 +37,10 @@ class FakeHwSpace:
                 % (self.index(p), p["array_rows"], p["array_cols"], p["ifmap_sram_kib"]))
 
     def device(self, p):
-        from hwsim.devices.config import device_from_tables, tomllib
+        from hwsim.devices.config import device_from_tables
+        from hwsim.formats import parse_toml
 
-        return device_from_tables(tomllib.loads(self.to_toml(p)), "fake")
+        return device_from_tables(parse_toml(self.to_toml(p), "fake"), "fake")
 
 
 class Acc:
