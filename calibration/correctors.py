@@ -138,8 +138,9 @@ class _Base:
             raise CalibrationError(f"{self.method} corrector is not fitted: call fit(...) first")
 
     def to_dict(self) -> dict[str, Any]:
-        d = CORRECTOR.wrap({"method": self.method, "lut": self.lut.to_dict(), "unit": self.source.unit,
-                            "space": self.space.name if self.space is not None else None})  # fitted on
+        d = CORRECTOR.wrap({"method": self.method, "lut": self.lut.to_dict(), "unit": self.source.unit})
+        if self.space is not None:
+            d["space"] = self.space.name  # the space it was fitted on (files without it stay byte-identical)
         d.update(self._params_dict())
         return d
 
