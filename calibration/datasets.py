@@ -203,7 +203,9 @@ def _header_only(path: Path) -> list[str]:
     return [h.strip() for h in next(csv.reader([line]))]
 
 
-def _latency(path: Path, line: int, column: str, text: str) -> float | None:
+def _cell_float(path: Path, line: int, column: str, text: str, positive: bool, want: str) -> float | None:
+    """The number in one CSV cell (None when blank); non-finite, or ``<= 0`` when ``positive``, fails with
+    "column ... must be ``want``"."""
     t = text.strip()
     if not t:
         return None
@@ -211,9 +213,13 @@ def _latency(path: Path, line: int, column: str, text: str) -> float | None:
         v = float(t)
     except ValueError:
         raise MeasurementError(f"{path}:{line}: column {column!r} is not a number: {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise MeasurementError(f"{path}:{line}: column {column!r} must be a finite latency > 0 ms, got {text!r}")
+    if not math.isfinite(v) or (positive and v <= 0):
+        raise MeasurementError(f"{path}:{line}: column {column!r} must be {want}, got {text!r}")
     return v
+
+
+def _latency(path: Path, line: int, column: str, text: str) -> float | None:
+    return _cell_float(path, line, column, text, True, "a finite latency > 0 ms")
 
 
 @dataclass(frozen=True)
@@ -357,16 +363,7 @@ class ZooLatency:
 
 
 def _opt_float(p: Path, line: int, col: str, text: str, positive: bool = True) -> float | None:
-    t = text.strip()
-    if not t:
-        return None
-    try:
-        v = float(t)
-    except ValueError:
-        raise MeasurementError(f"{p}:{line}: column {col!r} is not a number: {text!r}") from None
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise MeasurementError(f"{p}:{line}: column {col!r} must be finite and > 0, got {text!r}")
-    return v
+    return _cell_float(p, line, col, text, positive, "finite and > 0")
 
 
 def load_vitis_zoo(path: str | Path) -> tuple[ZooLatency, ...]:
