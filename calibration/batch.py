@@ -63,6 +63,7 @@ from calibration.correctors import (
     KernelTypeNNLS,
     ResidualModel,
     TableSource,
+    type_columns,
 )
 from calibration.lut import LatencyLUT, build_lut
 
@@ -512,16 +513,8 @@ class _Features:
 def _features(lut: LatencyLUT, comps: Sequence[Network], types: Sequence[str] | None = None) -> _Features:
     counts = lut.encode(comps)
     sums, cnts = lut.type_features(counts)
-    col = {t: i for i, t in enumerate(lut.type_names)}
     types = lut.type_names if types is None else tuple(types)
-    S = np.zeros((len(comps), len(types)))
-    C = np.zeros((len(comps), len(types)))
-    for j, t in enumerate(types):
-        if t in col:
-            S[:, j] = sums[:, col[t]]
-            C[:, j] = cnts[:, col[t]]
-    other = [col[t] for t in lut.type_names if t not in set(types)]
-    extra = sums[:, other].sum(axis=1)
+    S, C, extra = type_columns(lut, sums, cnts, types)
     macs = np.array([float(c.total_macs) for c in comps])
     return _Features(lut, lut.predict_encoded(counts), S, C, extra, macs)
 

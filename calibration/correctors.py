@@ -233,18 +233,26 @@ class TypeFit:
     intercept_ms: float
 
 
-def _type_columns(lut: LatencyLUT, networks: Sequence[Network], types: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sums, counts) per requested type, plus LUT ms of types not in ``types`` (predicted unscaled)."""
-    sums, cnts = lut.type_features(lut.encode(networks))
+def type_columns(lut: LatencyLUT, sums: np.ndarray, cnts: np.ndarray,
+                 types: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From ``lut.type_features`` (per-type LUT ms ``sums`` and kernel counts ``cnts``, one row per network):
+    (sums, counts) per requested type (zero for a type the LUT lacks), plus LUT ms of types not in ``types``
+    (predicted unscaled)."""
     col = {t: i for i, t in enumerate(lut.type_names)}
-    S = np.zeros((len(networks), len(types)))
-    C = np.zeros((len(networks), len(types)))
+    S = np.zeros((len(sums), len(types)))
+    C = np.zeros((len(sums), len(types)))
     for j, t in enumerate(types):
         if t in col:
             S[:, j] = sums[:, col[t]]
             C[:, j] = cnts[:, col[t]]
     extra = sums[:, [col[t] for t in lut.type_names if t not in set(types)]].sum(axis=1)
     return S, C, extra
+
+
+def _type_columns(lut: LatencyLUT, networks: Sequence[Network], types: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`type_columns` of ``networks``."""
+    sums, cnts = lut.type_features(lut.encode(networks))
+    return type_columns(lut, sums, cnts, types)
 
 
 def fit_type_nnls(S: np.ndarray, C: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -498,4 +506,4 @@ def load_corrector(path: str | Path, device: Any = None, space: Any = None) -> A
 
 __all__ = ["CORRECTOR_FORMAT", "CORRECTOR_VERSION", "AffineFit", "AutoSelect", "CalibrationError", "GlobalAffine", "KernelTypeNNLS", "METHODS", "ResidualFit",
            "ResidualModel", "TableSource", "TypeFit", "corrector_from_dict", "corrector_methods", "fit_affine", "fit_type_nnls",
-           "load_corrector", "make_corrector", "one_se_pick", "resolve_items"]
+           "load_corrector", "make_corrector", "one_se_pick", "resolve_items", "type_columns"]

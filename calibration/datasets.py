@@ -117,13 +117,25 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
+def _require_columns(path: Path, header: Sequence[str], need: Sequence[str]) -> None:
+    """Fail with "missing column" naming the first of ``need`` not in ``header``."""
+    for c in need:
+        if c not in header:
+            raise MeasurementError(f"{path}:1: missing column {c!r}")
+
+
+def _read_table(path: Path, need: Sequence[str]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """:func:`_read_csv` with the ``need`` columns checked; each row as ``(line, {column: text})``."""
+    header, rows = _read_csv(path)
+    _require_columns(path, header, need)
+    return header, [(line, dict(zip(header, row))) for line, row in rows]
+
+
 def nb201_columns(path: str | Path) -> tuple[DatasetColumn, ...]:
     """The device columns of a NAS-Bench-201 latency table with their status and execution mode."""
     p = Path(path)
     header = _header_only(p)
-    for c in NB201_ID_COLUMNS:
-        if c not in header:
-            raise MeasurementError(f"{p}:1: missing column {c!r}")
+    _require_columns(p, header, NB201_ID_COLUMNS)
     nnmeter = "nnmeter" in p.name
     out = []
     for c in header:
@@ -203,7 +215,9 @@ def _header_only(path: Path) -> list[str]:
     return [h.strip() for h in next(csv.reader([line]))]
 
 
-def _latency(path: Path, line: int, column: str, text: str) -> float | None:
+def _cell_float(path: Path, line: int, column: str, text: str, positive: bool, want: str) -> float | None:
+    """The number in one CSV cell (None when blank); non-finite, or ``<= 0`` when ``positive``, fails with
+    "column ... must be ``want``"."""
     t = text.strip()
     if not t:
         return None
@@ -211,9 +225,13 @@ def _latency(path: Path, line: int, column: str, text: str) -> float | None:
         v = float(t)
     except ValueError:
         raise MeasurementError(f"{path}:{line}: column {column!r} is not a number: {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise MeasurementError(f"{path}:{line}: column {column!r} must be a finite latency > 0 ms, got {text!r}")
+    if not math.isfinite(v) or (positive and v <= 0):
+        raise MeasurementError(f"{path}:{line}: column {column!r} must be {want}, got {text!r}")
     return v
+
+
+def _latency(path: Path, line: int, column: str, text: str) -> float | None:
+    return _cell_float(path, line, column, text, True, "a finite latency > 0 ms")
 
 
 @dataclass(frozen=True)
@@ -303,15 +321,11 @@ class BlockLutEntry:
 def load_fbnet_block_lut(path: str | Path) -> tuple[BlockLutEntry, ...]:
     """The HW-NAS-Bench FBNet block LUT (CSV form): latency columns ``<device>_latency`` -> ``latency_ms[device]``."""
     p = Path(path)
-    header, rows = _read_csv(p)
-    need = ("block_key", "kind", "H", "W", "Cin", "Cout", "exp", "kernel", "stride", "group")
-    for c in need:
-        if c not in header:
-            raise MeasurementError(f"{p}:1: missing column {c!r}")
+    header, rows = _read_table(p, ("block_key", "kind", "H", "W", "Cin", "Cout", "exp", "kernel", "stride",
+                                   "group"))
     lat_cols = [c for c in header if c.endswith("_latency")]
     out = []
-    for line, row in rows:
-        d = dict(zip(header, row))
+    for line, d in rows:
 
         def num(c: str, optional: bool = False) -> int | None:
             t = d[c].strip()
@@ -357,29 +371,15 @@ class ZooLatency:
 
 
 def _opt_float(p: Path, line: int, col: str, text: str, positive: bool = True) -> float | None:
-    t = text.strip()
-    if not t:
-        return None
-    try:
-        v = float(t)
-    except ValueError:
-        raise MeasurementError(f"{p}:{line}: column {col!r} is not a number: {text!r}") from None
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise MeasurementError(f"{p}:{line}: column {col!r} must be finite and > 0, got {text!r}")
-    return v
+    return _cell_float(p, line, col, text, positive, "finite and > 0")
 
 
 def load_vitis_zoo(path: str | Path) -> tuple[ZooLatency, ...]:
     p = Path(path)
-    header, rows = _read_csv(p)
-    need = ("model", "framework", "input_hw", "gops", "board", "dpu_arch", "vitis_ai_version", "latency_ms",
-            "fps_1thread", "fps_multithread", "source_path")
-    for c in need:
-        if c not in header:
-            raise MeasurementError(f"{p}:1: missing column {c!r}")
+    _, rows = _read_table(p, ("model", "framework", "input_hw", "gops", "board", "dpu_arch", "vitis_ai_version",
+                              "latency_ms", "fps_1thread", "fps_multithread", "source_path"))
     out = []
-    for line, row in rows:
-        d = dict(zip(header, row))
+    for line, d in rows:
         gops = _opt_float(p, line, "gops", d["gops"])
         out.append(ZooLatency(d["model"], d["framework"], d["input_hw"], gops or float("nan"), d["board"],
                               d["dpu_arch"], d["vitis_ai_version"], _opt_float(p, line, "latency_ms", d["latency_ms"]),
@@ -405,13 +405,9 @@ class DpuNodeProfile:
 
 def load_dpu_layer_profiles(path: str | Path) -> tuple[DpuNodeProfile, ...]:
     p = Path(path)
-    header, rows = _read_csv(p)
-    for c in ("model", "board", "node_index", "node_name", "workload_mops", "runtime_ms"):
-        if c not in header:
-            raise MeasurementError(f"{p}:1: missing column {c!r}")
+    _, rows = _read_table(p, ("model", "board", "node_index", "node_name", "workload_mops", "runtime_ms"))
     out = []
-    for line, row in rows:
-        d = dict(zip(header, row))
+    for line, d in rows:
         rt = _opt_float(p, line, "runtime_ms", d["runtime_ms"])
         if rt is None:
             raise MeasurementError(f"{p}:{line}: column 'runtime_ms' is empty")

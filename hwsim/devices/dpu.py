@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
 from hwsim.devices.params import non_negative, param, positive
-from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle, layer_cost_rules
 from hwsim.workload import (
     Activation,
     Concat,
@@ -204,15 +204,8 @@ def _alu_cycles(cfg: DpuConfig, channels: int, out_h: int, out_w: int, window: i
     return passes * (out_h * ceil_div(out_w, cfg.alu_pixels) + cfg.alu_pass_overhead_cycles)
 
 
-def _layer_cycles(cfg: DpuConfig, layer: Layer) -> tuple[float, str]:
-    """Cycles of one layer running alone in its unit, and the unit's name."""
-    return _cycles(layer, cfg)
-
-
-@functools.singledispatch
-def _cycles(layer: Layer, cfg: DpuConfig) -> tuple[float, str]:
-    """(cycles, unit) of ``layer`` alone, one rule per layer kind."""
-    raise DeviceError(f"layer {layer.name!r}: the DPU model has no cost for kind {layer.kind!r}")
+_cycles = layer_cost_rules("DPU")
+"""(cycles, unit) of ``layer`` running alone in its unit: ``_cycles(layer, cfg)``, one rule per layer kind."""
 
 
 @_cycles.register
@@ -260,10 +253,10 @@ def dpu_kernel_cost(cfg: DpuConfig, kernel: Kernel) -> KernelCost:
     A fused depthwise conv runs on the ALU after the anchor's engine (its cycles add); fused poolings run on the
     ALU pipelined behind both: the kernel takes ``max(anchor + depthwise, pooling)`` cycles.
     """
-    cycles, unit = _layer_cycles(cfg, kernel.anchor)
+    cycles, unit = _cycles(kernel.anchor, cfg)
     fused = kernel.layers[1:]
-    cycles += sum(_layer_cycles(cfg, m)[0] for m in fused if isinstance(m, Conv2d) and m.is_depthwise)
-    pool = sum(_layer_cycles(cfg, m)[0] for m in fused if isinstance(m, (Pool2d, GlobalPool)))
+    cycles += sum(_cycles(m, cfg)[0] for m in fused if isinstance(m, Conv2d) and m.is_depthwise)
+    pool = sum(_cycles(m, cfg)[0] for m in fused if isinstance(m, (Pool2d, GlobalPool)))
     traffic = buffered_traffic(kernel, 1, cfg.feature_buffer_kib * 1024, cfg.weight_buffer_kib * 1024)
     return KernelCost(float(max(cycles, pool)), traffic.read_bytes, traffic.write_bytes, traffic.weight_bytes, unit)
 

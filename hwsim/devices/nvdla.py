@@ -17,9 +17,9 @@ import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
-from hwsim.devices.base import DeviceError, Kernel, KernelCost, buffered_traffic, ceil_div
+from hwsim.devices.base import Kernel, KernelCost, buffered_traffic, ceil_div
 from hwsim.devices.params import non_negative, positive
-from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle
+from hwsim.devices.template import TemplateConfig, gbps_to_bytes_per_cycle, layer_cost_rules
 from hwsim.workload import (
     Activation,
     Concat,
@@ -94,15 +94,8 @@ def _(layer: Activation) -> str | None:
     return None
 
 
-def _cycles(cfg: NvdlaConfig, layer: Layer) -> tuple[float, str]:
-    """(cycles, unit) of ``layer`` alone."""
-    return _layer_cycles(layer, cfg)
-
-
-@functools.singledispatch
-def _layer_cycles(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
-    """(cycles, unit) of ``layer`` alone, one rule per layer kind."""
-    raise DeviceError(f"layer {layer.name!r}: the NVDLA model has no cost for kind {layer.kind!r}")
+_layer_cycles = layer_cost_rules("NVDLA")
+"""(cycles, unit) of ``layer`` alone: ``_layer_cycles(layer, cfg)``, one rule per layer kind."""
 
 
 @_layer_cycles.register
@@ -140,9 +133,9 @@ def _(layer: Layer, cfg: NvdlaConfig) -> tuple[float, str]:
 
 def nvdla_kernel_cost(cfg: NvdlaConfig, kernel: Kernel) -> KernelCost:
     """Cycles and DRAM traffic of one kernel on the NVDLA-style engine (pure)."""
-    cycles, unit = _cycles(cfg, kernel.anchor)
+    cycles, unit = _layer_cycles(kernel.anchor, cfg)
     for pool in kernel.members(Pool2d):
-        cycles = max(cycles, _cycles(cfg, pool)[0])
+        cycles = max(cycles, _layer_cycles(pool, cfg)[0])
     half = cfg.cbuf_kib * 1024 / 2
     t = buffered_traffic(kernel, cfg.bytes_per_element, half, half)
     energy = None

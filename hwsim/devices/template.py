@@ -10,10 +10,12 @@ template supplies ``clock_mhz`` (a parameter), ``peak_macs_per_cycle``, ``dram_b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from hwsim.devices.base import DeviceError
 from hwsim.devices.params import Param, check_params, params_of
 from hwsim.workload import Layer
 
@@ -21,6 +23,17 @@ from hwsim.workload import Layer
 def gbps_to_bytes_per_cycle(gbps: float, clock_mhz: float) -> float:
     """A bandwidth in GB/s (10^9 bytes/s) as bytes per cycle of a ``clock_mhz`` clock."""
     return gbps * 1e3 / clock_mhz
+
+
+
+def layer_cost_rules(model: str) -> Callable[..., tuple[float, str]]:
+    """An empty per-layer-kind rule table ``rules(layer, cfg) -> (cycles, unit)`` (``functools.singledispatch``):
+    a template registers one rule per layer kind; a kind without a rule raises :class:`DeviceError` naming
+    ``model``."""
+    @functools.singledispatch
+    def rules(layer: Layer, cfg: Any) -> tuple[float, str]:
+        raise DeviceError(f"layer {layer.name!r}: the {model} model has no cost for kind {layer.kind!r}")
+    return rules
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ import onnx
 from onnx import numpy_helper, shape_inference
 
 from hwsim.errors import HwnasError
+from hwsim.importers._common import Act as _Act
+from hwsim.importers._common import unique_name
 from hwsim.workload import (
     Activation,
     Concat,
@@ -78,14 +80,6 @@ MIN_OPSET = 11
 
 class OnnxImportError(HwnasError):
     """An ONNX file or model the importer cannot read or map; the message names the file and node."""
-
-
-@dataclass(frozen=True)
-class _Act:
-    """An activation produced by layer (or graph input) ``src``; ``shape`` is per sample."""
-
-    src: str
-    shape: Shape
 
 
 @dataclass(frozen=True)
@@ -426,12 +420,7 @@ class _Converter:
         return OnnxImportError(f"{self._where(node)}: {what}")
 
     def _unique(self, base: str) -> str:
-        nm, k = base, 1
-        while nm in self.used:
-            nm = f"{base}_{k}"
-            k += 1
-        self.used.add(nm)
-        return nm
+        return unique_name(self.used, base)
 
     def _per_sample(self, node: onnx.NodeProto, tensor: str) -> Shape:
         shp = self.shapes.get(tensor)

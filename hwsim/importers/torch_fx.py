@@ -37,6 +37,8 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from hwsim.errors import HwnasError
+from hwsim.importers._common import Act as _Act
+from hwsim.importers._common import unique_name
 from hwsim.workload import (
     Activation,
     Concat,
@@ -63,14 +65,6 @@ class TorchImportError(HwnasError):
 
 
 # --- value kinds flowing along the fx graph ---------------------------------------------------------
-@dataclass(frozen=True)
-class _Act:
-    """An activation tensor produced by layer (or graph input) ``src``; ``shape`` is per sample."""
-
-    src: str
-    shape: Shape
-
-
 @dataclass(frozen=True)
 class _Param:
     """A tensor computed from parameters/buffers only (constant); ``shape`` as traced (with any batch axis)."""
@@ -205,12 +199,7 @@ class _Converter:
         return TorchImportError(f"{self.name}: {what}: {self._where(node)}")
 
     def _unique(self, base: str) -> str:
-        nm, k = base, 1
-        while nm in self.used:
-            nm = f"{base}_{k}"
-            k += 1
-        self.used.add(nm)
-        return nm
+        return unique_name(self.used, base)
 
     def _meta_shape(self, node: torch.fx.Node) -> tuple[int, ...] | None:
         tm = node.meta.get("tensor_meta")

@@ -59,8 +59,8 @@ def _diag_flatten(m: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-def demand_and_prefetch(cfg: SystolicConfig, job: ScalesimLayer):
-    """(ifmap, filter, ofmap demand matrices, ifmap prefetch, filter prefetch, fold list) like scalesim."""
+def _fold_grid(cfg: SystolicConfig, job: ScalesimLayer):
+    """(R, C, I, F, O, dataflow, spatial rows, spatial cols, temporal length, row folds, col folds)."""
     R, C = cfg.array_rows, cfg.array_cols
     I, F, O = operand_matrices(job)
     df = cfg.dataflow
@@ -71,6 +71,12 @@ def demand_and_prefetch(cfg: SystolicConfig, job: ScalesimLayer):
     else:
         sr, sc, t = I.shape[1], I.shape[0], F.shape[1]
     rf, cf = math.ceil(sr / R), math.ceil(sc / C)
+    return R, C, I, F, O, df, sr, sc, t, rf, cf
+
+
+def demand_and_prefetch(cfg: SystolicConfig, job: ScalesimLayer):
+    """(ifmap, filter, ofmap demand matrices, ifmap prefetch, filter prefetch, fold list) like scalesim."""
+    R, C, I, F, O, df, sr, sc, t, rf, cf = _fold_grid(cfg, job)
     dem: list[list[np.ndarray]] = [[], [], []]
     for fc in range(cf):
         for fr in range(rf):
@@ -330,16 +336,7 @@ def naive_analytical(cfg: SystolicConfig, job: ScalesimLayer, quirks: str = "sca
     including a window's overhanging (-1) entries but not the padding of a partial fold; os ofmap writes add
     the padded fold size R + C per fold (scalesim's quirk) unless ``quirks="fixed"``."""
     dif, dfl, dof, _, _ = demand_and_prefetch(cfg, job)
-    R, C = cfg.array_rows, cfg.array_cols
-    I, F, O = operand_matrices(job)
-    df = cfg.dataflow
-    if df == "os":
-        sr, sc, t = I.shape[0], F.shape[1], I.shape[1]
-    elif df == "ws":
-        sr, sc, t = I.shape[1], F.shape[1], I.shape[0]
-    else:
-        sr, sc, t = I.shape[1], I.shape[0], F.shape[1]
-    rf, cf = math.ceil(sr / R), math.ceil(sc / C)
+    R, C, I, F, O, df, sr, sc, t, rf, cf = _fold_grid(cfg, job)
     ir = fr_ = ow = 0
     for fc in range(cf):
         for fr in range(rf):
