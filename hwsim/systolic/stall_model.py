@@ -1,0 +1,265 @@
+"""Fold-level model of the memory engine's DRAM prefetches and stalls (USER bandwidth mode, quirks "fixed").
+
+The memory engine (:mod:`hwsim.systolic.memory`) replays SCALE-Sim's read buffers cycle by cycle: an operand's
+prefetch order (im2col order per dataflow) is cut into lines of ``ceil(sram/100)`` words, the active window
+holds half the SRAM, and a read outside it slides the window forward (circularly over the whole order) by the
+other half, one prefetch of ``ceil(half/bw) + 1`` DRAM cycles each. Prefetches are back to back: a read stalls
+until the cumulative prefetch time reaches it.
+
+This model replays the same window per *fold*, not per cycle: a fold reads a contiguous range of its
+prefetch order (a band of anti-diagonals, or a block of rows read backwards), so it touches the line of its
+first read and then the line of its last read; each touch slides the window by the closed-form number of
+prefetches that bring the line in, and the fold stalls while the cumulative prefetch time is ahead of it.
+Approximations (what the engine does that this does not): cells of the prefetch matrix map to entries of the
+order linearly (invalid cells spread evenly), and an address read again through another entry of the order
+(overlapping ifmap windows) still counts as a miss of its own line. The ofmap write buffer is modelled as a
+DRAM drain of every output word at the ofmap bandwidth. ``hwsim.sweep.stalls`` measures the agreement.
+
+The Numba kernels are private; :func:`stall_cycles` (one layer) and :func:`stall_cycles_batch` (one layer on
+many arrays) validate their inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from hwsim.errors import HwnasError
+
+# result vector: total cycles (stalls included), stall cycles, DRAM words of ifmap, filter, ofmap
+N_OUT = 5
+
+
+@njit(cache=True, inline="always")
+def _diag_cells(mr: int, n: int, d: int) -> int:
+    """Cells of an ``mr`` x ``n`` matrix on the anti-diagonals row + col < d (clipped to 0 <= d <= mr + n - 1)."""
+    if d <= 0:
+        return 0
+    if d >= mr + n - 1:
+        return mr * n
+    m1 = min(mr, n)
+    m2 = max(mr, n)
+    t = min(d, m1)
+    cells = t * (t + 1) // 2
+    if d > m1:
+        cells += m1 * (min(d, m2) - m1)
+    if d > m2:
+        top = m1 - 1
+        bottom = mr + n - d
+        cells += (top + bottom) * (top - bottom + 1) // 2
+    return cells
+
+
+@njit(cache=True)
+def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndarray, bws: np.ndarray,
+           n_if: int, n_f: int, out: np.ndarray) -> None:
+    """Fold-level replay of one layer (dataflow code ``df`` 0 os / 1 ws / 2 is, array R x C, fold geometry
+    ``sr, sc, t_len``, SRAM words and DRAM words/cycle of ifmap, filter, ofmap, valid prefetch entries of ifmap
+    and filter); writes the :data:`N_OUT` results into ``out``."""
+    rf = (sr + R - 1) // R
+    cf = (sc + C - 1) // C
+    L = t_len + R + C - 2 if df == 0 else 2 * R + C + t_len - 2
+    # per operand: window state and prefetch geometry
+    st = np.zeros((2, 12), dtype=np.int64)
+    # columns: 0 e, 1 nl, 2 nact, 3 npf, 4 start, 5 skip, 6 last_pf, 7 words, 8 mr, 9 n, 10 blk, 11 diag
+    for op in range(2):
+        total = sizes[op]
+        active = (total + 1) // 2
+        pfsize = total - active
+        nvalid = n_if if op == 0 else n_f
+        e = (total + 99) // 100
+        nl = nvalid // e + 1
+        maxa = (active + e - 1) // e
+        maxp = (pfsize + e - 1) // e
+        nact = maxa if nl > maxa else nl
+        npf = maxp if nl - nact > maxp else nl - nact
+        st[op, 0] = e
+        st[op, 1] = nl
+        st[op, 2] = nact
+        st[op, 3] = npf
+        st[op, 4] = 0
+        st[op, 5] = 1 if nl <= maxa else 0
+        st[op, 6] = -1
+        words = 0
+        for ln in range(nact):
+            words += min(e, nvalid - ln * e)
+        st[op, 7] = words
+        # prefetch matrix shape (hwsim.systolic.memory._prefetch_shape)
+        if df == 0:
+            if op == 0:
+                mr, n, blk, dg = rf * t_len, R, t_len, 1
+            else:
+                mr, n, blk, dg = cf * t_len, C, t_len, 1
+        elif df == 1:
+            if op == 0:
+                mr, n, blk, dg = rf * t_len, R, t_len, 1
+            else:
+                mr, n, blk, dg = cf * sr, C, sr, 0
+        else:
+            if op == 0:
+                mr, n, blk, dg = cf * sr, C, sr, 0
+            else:
+                mr, n, blk, dg = rf * t_len, R, t_len, 1
+        st[op, 8] = mr
+        st[op, 9] = n
+        st[op, 10] = blk
+        st[op, 11] = dg
+    stall = 0
+    fold = 0
+    for fc in range(cf):
+        for fr in range(rf):
+            for op in range(2):
+                if st[op, 5] != 0:
+                    continue
+                nvalid = n_if if op == 0 else n_f
+                mr = st[op, 8]
+                n = st[op, 9]
+                blk = st[op, 10]
+                cells = mr * n
+                e = st[op, 0]
+                nl = st[op, 1]
+                nact = st[op, 2]
+                npf = st[op, 3]
+                pf_words = sizes[op] - (sizes[op] + 1) // 2
+                npl = (pf_words + bws[op] - 1) // bws[op]
+                last_size = nvalid - (nl - 1) * e
+                diag = st[op, 11] != 0
+                if diag:
+                    # a band of anti-diagonals, read forward: its first line, then sweep to its last
+                    b = fc if (df == 0 and op == 1) else fr
+                    n_touch = 2
+                    tau0 = 0 if df == 0 else R
+                else:
+                    # rows x_hi down to x_lo of block fc, each read left to right
+                    x_hi = min(fr * R + R, sr) - 1
+                    x_lo = fr * R
+                    n_touch = 2 * (x_hi - x_lo + 1)
+                prev_line = -1
+                for touch in range(n_touch):
+                    if diag:
+                        if touch == 0:
+                            c = _diag_cells(mr, n, b * blk)
+                            tau = tau0
+                        else:
+                            c = _diag_cells(mr, n, b * blk + blk + n - 1) - 1
+                            tau = tau0 + blk + n - 2
+                    else:
+                        x = x_hi - touch // 2
+                        c = (fc * sr + x) * n + (n - 1) * (touch % 2)
+                        tau = touch // 2
+                    if c < 0:
+                        c = 0
+                    q = c * nvalid // cells
+                    if q >= nvalid:
+                        q = nvalid - 1
+                    line = q // e
+                    s = st[op, 4]
+                    if diag and touch == 1:
+                        # forward sweep from prev_line (in the window at offset pos) to line, without wrapping
+                        pos = (prev_line - s) % nl
+                        dist = pos + (line - prev_line)
+                    else:
+                        dist = (line - s) % nl
+                    prev_line = line
+                    if dist < nact:
+                        continue
+                    k = (dist - nact + npf) // npf  # ceil((dist - nact + 1) / npf)
+                    # lines brought in: [s + nact, s + nact + k * npf) mod nl; the last line holds last_size
+                    lo = s + nact
+                    hi = lo + k * npf
+                    n_last = (hi - (nl - 1) + nl - 1) // nl - (lo - (nl - 1) + nl - 1) // nl
+                    st[op, 7] += k * npf * e - n_last * (e - last_size)
+                    st[op, 4] = (s + k * npf) % nl
+                    st[op, 6] += k * (npl + 1)
+                    cycle = fold * L + tau + stall
+                    pot = st[op, 6] - cycle
+                    if pot > 0:
+                        stall += pot
+            fold += 1
+    compute = cf * rf * L - 1
+    total = compute + stall
+    if df == 0:
+        of_words = sr * sc
+    else:
+        of_words = rf * t_len * sc
+    of_cycles = (of_words + bws[2] - 1) // bws[2]
+    if False and of_cycles > total:
+        stall += of_cycles - total
+        total = of_cycles
+    out[0] = total
+    out[1] = stall
+    out[2] = st[0, 7]
+    out[3] = st[1, 7]
+    out[4] = of_words
+
+
+@njit(cache=True)
+def _layer_batch(df: np.ndarray, R: np.ndarray, C: np.ndarray, sr: np.ndarray, sc: np.ndarray, t_len: np.ndarray,
+                 sizes: np.ndarray, bws: np.ndarray, n_if: int, n_f: int) -> np.ndarray:
+    out = np.zeros((df.shape[0], N_OUT), dtype=np.int64)
+    for j in range(df.shape[0]):
+        _layer(df[j], R[j], C[j], sr[j], sc[j], t_len[j], sizes[j], bws[j], n_if, n_f, out[j])
+    return out
+
+
+@dataclass(frozen=True)
+class StallEstimate:
+    """One layer (one repeat) on one array: ``total_cycles`` (stalls included) and ``stall_cycles``, and the
+    DRAM words of each interface (words)."""
+
+    total_cycles: int
+    stall_cycles: int
+    ifmap_dram_words: int
+    filter_dram_words: int
+    ofmap_dram_words: int
+
+
+def _fold_geometry(df: np.ndarray, px: int, nf: int, win: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sr = np.choose(df, [px, win, win]).astype(np.int64)
+    sc = np.choose(df, [nf, nf, px]).astype(np.int64)
+    t = np.choose(df, [win, px, nf]).astype(np.int64)
+    return sr, sc, t
+
+
+def stall_cycles_batch(dataflow: np.ndarray, rows: np.ndarray, cols: np.ndarray, sram_words: np.ndarray,
+                       dram_bandwidth: np.ndarray, job) -> np.ndarray:  # noqa: ANN001 - ScalesimLayer
+    """``[n_arrays, 5]`` int64: (total cycles, stall cycles, ifmap, filter, ofmap DRAM words) of scalesim job
+    ``job`` on each array: ``dataflow`` codes (0 os, 1 ws, 2 is), ``rows``/``cols`` PEs, ``sram_words`` and
+    ``dram_bandwidth`` ``[n, 3]`` (ifmap, filter, ofmap; words, words/cycle)."""
+    from hwsim.systolic.analytical import valid_ifmap_entries
+
+    df = np.asarray(dataflow, dtype=np.int64)
+    R = np.asarray(rows, dtype=np.int64)
+    C = np.asarray(cols, dtype=np.int64)
+    sizes = np.ascontiguousarray(sram_words, dtype=np.int64)
+    bws = np.ascontiguousarray(dram_bandwidth, dtype=np.int64)
+    n = df.shape[0]
+    if df.ndim != 1 or R.shape != (n,) or C.shape != (n,) or sizes.shape != (n, 3) or bws.shape != (n, 3):
+        raise HwnasError(f"stall_cycles_batch: shapes {df.shape} {R.shape} {C.shape} {sizes.shape} {bws.shape} "
+                         f"do not describe n arrays")
+    if n and (((df < 0) | (df > 2)).any() or (R < 1).any() or (C < 1).any() or (sizes < 2).any()
+              or (bws < 1).any()):
+        raise HwnasError("stall_cycles_batch: dataflow codes must be 0-2, rows/cols/bandwidths >= 1, SRAMs >= 2 words")
+    if job.macs <= 0:
+        raise HwnasError(f"stall_cycles_batch: layer {job.name!r} has no MACs")
+    sr, sc, t = _fold_geometry(df, job.ofmap_px, job.num_filters, job.window)
+    return _layer_batch(df, R, C, sr, sc, t, sizes, bws, int(valid_ifmap_entries(job)),
+                        int(job.window * job.num_filters))
+
+
+def stall_cycles(config, job) -> StallEstimate:  # noqa: ANN001 - SystolicConfig, ScalesimLayer
+    """The fold-level estimate of the memory engine's cycles (USER mode, quirks "fixed") of ``job`` on the
+    array ``config`` (a :class:`hwsim.systolic.config.SystolicConfig`)."""
+    from hwsim.systolic.dataflows import get_dataflow
+
+    r = stall_cycles_batch(np.array([get_dataflow(config.dataflow).code]), np.array([config.array_rows]),
+                           np.array([config.array_cols]),
+                           np.array([[config.ifmap_sram_kb * 1024, config.filter_sram_kb * 1024,
+                                      config.ofmap_sram_kb * 1024]]),
+                           np.array([config.effective_dram_bandwidths()]), job)[0]
+    return StallEstimate(*(int(x) for x in r))
+
+
+__all__ = ["StallEstimate", "stall_cycles", "stall_cycles_batch"]
