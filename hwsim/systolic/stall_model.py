@@ -52,6 +52,24 @@ def _diag_cells(mr: int, n: int, d: int) -> int:
     return cells
 
 
+@njit(cache=True, inline="always")
+def _clamp_sum(x: int, m: int) -> int:
+    """sum of min(max(u, 0), m) over the integers u <= x."""
+    if x <= 0:
+        return 0
+    if x <= m:
+        return x * (x + 1) // 2
+    return m * (m + 1) // 2 + (x - m) * m
+
+
+@njit(cache=True, inline="always")
+def _diag_invalid(mr: int, n: int, r0: int, jv: int, d: int) -> int:
+    """Cells (r, j) of an ``mr`` x ``n`` matrix with r >= r0 and j >= jv (the padding of the last fold block)
+    on the anti-diagonals r + j < d."""
+    m = mr - r0
+    return _clamp_sum(d - r0 - jv, m) - _clamp_sum(d - r0 - n, m)
+
+
 @njit(cache=True)
 def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndarray, bws: np.ndarray,
            n_if: int, n_f: int, out: np.ndarray) -> None:
@@ -62,8 +80,9 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
     cf = (sc + C - 1) // C
     L = t_len + R + C - 2 if df == 0 else 2 * R + C + t_len - 2
     # per operand: window state and prefetch geometry
-    st = np.zeros((2, 12), dtype=np.int64)
-    # columns: 0 e, 1 nl, 2 nact, 3 npf, 4 start, 5 skip, 6 last_pf, 7 words, 8 mr, 9 n, 10 blk, 11 diag
+    st = np.zeros((2, 14), dtype=np.int64)
+    # columns: 0 e, 1 nl, 2 nact, 3 npf, 4 start, 5 skip, 6 last_pf, 7 words, 8 mr, 9 n, 10 blk, 11 diag,
+    # 12 r0, 13 jv: the last fold block starts at matrix row r0 and only its columns < jv hold an address
     for op in range(2):
         total = sizes[op]
         active = (total + 1) // 2
@@ -87,21 +106,25 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
             words += min(e, nvalid - ln * e)
         st[op, 7] = words
         # prefetch matrix shape (hwsim.systolic.memory._prefetch_shape)
+        # (cnt: the lanes of the operand, cut into blocks of n columns)
         if df == 0:
             if op == 0:
-                mr, n, blk, dg = rf * t_len, R, t_len, 1
+                mr, n, blk, dg, cnt = rf * t_len, R, t_len, 1, sr
             else:
-                mr, n, blk, dg = cf * t_len, C, t_len, 1
+                mr, n, blk, dg, cnt = cf * t_len, C, t_len, 1, sc
         elif df == 1:
             if op == 0:
-                mr, n, blk, dg = rf * t_len, R, t_len, 1
+                mr, n, blk, dg, cnt = rf * t_len, R, t_len, 1, sr
             else:
-                mr, n, blk, dg = cf * sr, C, sr, 0
+                mr, n, blk, dg, cnt = cf * sr, C, sr, 0, sc
         else:
             if op == 0:
-                mr, n, blk, dg = cf * sr, C, sr, 0
+                mr, n, blk, dg, cnt = cf * sr, C, sr, 0, sc
             else:
-                mr, n, blk, dg = rf * t_len, R, t_len, 1
+                mr, n, blk, dg, cnt = rf * t_len, R, t_len, 1, sr
+        nb = mr // blk
+        st[op, 12] = (nb - 1) * blk
+        st[op, 13] = cnt - (nb - 1) * n
         st[op, 8] = mr
         st[op, 9] = n
         st[op, 10] = blk
@@ -117,7 +140,9 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
                 mr = st[op, 8]
                 n = st[op, 9]
                 blk = st[op, 10]
-                cells = mr * n
+                r0 = st[op, 12]
+                jv = st[op, 13]
+                cells = mr * n - (mr - r0) * (n - jv)  # cells holding an address (before overhang)
                 e = st[op, 0]
                 nl = st[op, 1]
                 nact = st[op, 2]
@@ -139,15 +164,16 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
                 prev_line = -1
                 for touch in range(n_touch):
                     if diag:
-                        if touch == 0:
-                            c = _diag_cells(mr, n, b * blk)
-                            tau = tau0
-                        else:
-                            c = _diag_cells(mr, n, b * blk + blk + n - 1) - 1
-                            tau = tau0 + blk + n - 2
+                        # valid cells before the first diagonal of the band / after its last one
+                        d = b * blk if touch == 0 else b * blk + blk + n - 1
+                        c = _diag_cells(mr, n, d) - _diag_invalid(mr, n, r0, jv, d) - touch
+                        tau = tau0 if touch == 0 else tau0 + blk + n - 2
                     else:
-                        x = x_hi - touch // 2
-                        c = (fc * sr + x) * n + (n - 1) * (touch % 2)
+                        row = fc * sr + x_hi - touch // 2
+                        col = (n - 1) * (touch % 2)
+                        c = row * n + col
+                        if row >= r0:
+                            c -= (row - r0) * (n - jv) + max(0, col - jv)
                         tau = touch // 2
                     if c < 0:
                         c = 0
@@ -184,8 +210,10 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
         of_words = sr * sc
     else:
         of_words = rf * t_len * sc
-    of_cycles = (of_words + bws[2] - 1) // bws[2]
-    if False and of_cycles > total:
+    # the ofmap buffer holds sizes[2] words; the rest drains at bws[2] words/cycle while the array runs (the
+    # engine's layer ends with the last write, not the last drain)
+    of_cycles = (of_words - sizes[2] + bws[2] - 1) // bws[2]
+    if of_cycles > total:
         stall += of_cycles - total
         total = of_cycles
     out[0] = total
