@@ -13,7 +13,7 @@ prefetches that bring the line in, and the fold stalls while the cumulative pref
 Approximations (what the engine does that this does not): cells of the prefetch matrix map to entries of the
 order linearly (invalid cells spread evenly), and an address read again through another entry of the order
 (overlapping ifmap windows) still counts as a miss of its own line. The ofmap write buffer is modelled as a
-DRAM drain of every output word at the ofmap bandwidth. ``hwsim.sweep.stalls`` measures the agreement.
+DRAM drain of half buffers at the ofmap bandwidth (see the end of ``_layer``). ``hwsim.sweep.stalls`` measures the agreement.
 
 The Numba kernels are private; :func:`stall_cycles` (one layer) and :func:`stall_cycles_batch` (one layer on
 many arrays) validate their inputs.
@@ -68,6 +68,15 @@ def _diag_invalid(mr: int, n: int, r0: int, jv: int, d: int) -> int:
     on the anti-diagonals r + j < d."""
     m = mr - r0
     return _clamp_sum(d - r0 - jv, m) - _clamp_sum(d - r0 - n, m)
+
+
+@njit(cache=True, inline="always")
+def _write_time(x: int, words: int, folds: int, L: int, off: int, phase: int) -> float:
+    """Stall-free cycle of the ``x``-th ofmap write: ``words`` spread evenly over ``folds`` folds of ``L`` rows,
+    each fold writing its share over ``phase`` rows from row ``off``."""
+    per_fold = words / folds
+    k = int(x // per_fold)
+    return k * L + off + (x - k * per_fold) / per_fold * phase
 
 
 @njit(cache=True)
@@ -210,12 +219,38 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
         of_words = sr * sc
     else:
         of_words = rf * t_len * sc
-    # the ofmap buffer holds sizes[2] words; the rest drains at bws[2] words/cycle while the array runs (the
-    # engine's layer ends with the last write, not the last drain)
-    of_cycles = (of_words - sizes[2] + bws[2] - 1) // bws[2]
-    if of_cycles > total:
-        stall += of_cycles - total
-        total = of_cycles
+    # ofmap write buffer (hwsim.systolic.memory._store_word): the first drain starts once more than half of the
+    # sizes[2] words are written and frees them at once; while writes outpace the drains, the next drain
+    # starts when the previous one ends, ``drain_lines - 1`` cycles later, and frees drain_lines * bw words;
+    # the array stalls while a drain is in flight and the buffer is full. Writes follow the fold schedule
+    # (each fold writes its share over its output phase); the k-th drain (k >= 2) delays the writes past the
+    # words it lets in by t_k - tau(cap_k), cap_k the words written before it. The delay is linear in k:
+    # the largest is at k = 2 or at the last drain needed. (The layer ends with the last write.)
+    w_act = (sizes[2] + 1) // 2
+    drain_lines = (sizes[2] - w_act + bws[2] - 1) // bws[2]
+    drained = drain_lines * bws[2]
+    first = sizes[2] - w_act + 1
+    cap2 = sizes[2] + first
+    if of_words > cap2:
+        folds = cf * rf
+        if df == 0:
+            off = t_len - 1
+            phase = min(R, sr) + min(C, sc) - 1
+        else:
+            off = 2 * R - 1
+            phase = t_len + min(C, sc) - 1
+        j = (of_words - cap2 + drained - 1) // drained + 1  # the last drain: cap_j < of_words
+        t1 = _write_time(first, of_words, folds, L, off, phase)
+        of_stall = 0.0
+        for k in (2, j):
+            cap = cap2 + (k - 2) * drained
+            d = t1 + (k - 1) * (drain_lines - 1) - _write_time(cap, of_words, folds, L, off, phase)
+            if d > of_stall:
+                of_stall = d
+        # the read stalls slow the writes down too: the larger delay wins
+        if compute + int(of_stall) > total:
+            stall = int(of_stall)
+            total = compute + stall
     out[0] = total
     out[1] = stall
     out[2] = st[0, 7]
