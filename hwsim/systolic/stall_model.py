@@ -70,13 +70,36 @@ def _diag_invalid(mr: int, n: int, r0: int, jv: int, d: int) -> int:
     return _clamp_sum(d - r0 - jv, m) - _clamp_sum(d - r0 - n, m)
 
 
-@njit(cache=True, inline="always")
-def _write_time(x: int, words: int, folds: int, L: int, off: int, phase: int) -> float:
-    """Stall-free cycle of the ``x``-th ofmap write: ``words`` spread evenly over ``folds`` folds of ``L`` rows,
-    each fold writing its share over ``phase`` rows from row ``off``."""
-    per_fold = words / folds
-    k = int(x // per_fold)
-    return k * L + off + (x - k * per_fold) / per_fold * phase
+@njit(cache=True)
+def _write_time(x: int, df: int, R: int, C: int, sr: int, sc: int, t_len: int, rf: int, L: int) -> float:
+    """Stall-free cycle of the ``x``-th ofmap write (0-based). Folds run column fold outer, row fold inner;
+    fold (fc, fr) writes rows(fr) x cols(fc) words (os) or t_len x cols(fc) (ws, is) over its output phase,
+    evenly: ``rows + cols - 1`` fold-rows from row ``t_len - 1`` (os) or ``t_len + cols - 1`` from ``2R - 1``."""
+    full_block = (sr if df == 0 else rf * t_len) * C  # words of a full column fold
+    fc = x // full_block
+    cf_full = sc // C  # column folds with all C columns
+    if fc >= cf_full:
+        fc = cf_full
+    cols = C if fc < cf_full else sc - cf_full * C
+    y = x - fc * full_block
+    if df == 0:
+        per_full = R * cols
+        fr = y // per_full
+        if fr >= rf - 1:
+            fr = rf - 1
+        rows = R if fr < rf - 1 else sr - (rf - 1) * R
+        off = t_len - 1
+        phase = rows + cols - 1
+        per = rows * cols
+    else:
+        per = t_len * cols
+        fr = y // per
+        if fr >= rf:
+            fr = rf - 1
+        off = 2 * R - 1
+        phase = t_len + cols - 1
+    z = y - fr * (R * cols if df == 0 else per)
+    return (fc * rf + fr) * L + off + z / per * phase
 
 
 @njit(cache=True)
@@ -219,34 +242,39 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
         of_words = sr * sc
     else:
         of_words = rf * t_len * sc
-    # ofmap write buffer (hwsim.systolic.memory._store_word): the first drain starts once more than half of the
-    # sizes[2] words are written and frees them at once; while writes outpace the drains, the next drain
-    # starts when the previous one ends, ``drain_lines - 1`` cycles later, and frees drain_lines * bw words;
-    # the array stalls while a drain is in flight and the buffer is full. Writes follow the fold schedule
-    # (each fold writes its share over its output phase); the k-th drain (k >= 2) delays the writes past the
-    # words it lets in by t_k - tau(cap_k), cap_k the words written before it. The delay is linear in k:
-    # the largest is at k = 2 or at the last drain needed. (The layer ends with the last write.)
+    # ofmap write buffer (hwsim.systolic.memory._store_word): a drain starts when the buffer holds more than
+    # half of its sizes[2] words and no drain is in flight; it frees the filled lines (at most drain_lines
+    # lines of bw words) at once and lasts (lines - 1) cycles; the array stalls while a drain is in flight
+    # and the buffer is full. Drain by drain: drain k starts when drain k-1 has ended and the writes (on
+    # the stall-free fold schedule, delayed by the stalls so far) have refilled half the buffer; the writes
+    # before it are capped at sizes[2] + the words freed so far. (The layer ends with the last write.)
     w_act = (sizes[2] + 1) // 2
     drain_lines = (sizes[2] - w_act + bws[2] - 1) // bws[2]
     drained = drain_lines * bws[2]
     first = sizes[2] - w_act + 1
-    cap2 = sizes[2] + first
-    if of_words > cap2:
-        folds = cf * rf
-        if df == 0:
-            off = t_len - 1
-            phase = min(R, sr) + min(C, sc) - 1
-        else:
-            off = 2 * R - 1
-            phase = t_len + min(C, sc) - 1
-        j = (of_words - cap2 + drained - 1) // drained + 1  # the last drain: cap_j < of_words
-        t1 = _write_time(first, of_words, folds, L, off, phase)
+    if of_words > sizes[2] + first:
+        freed = first
+        t_k = _write_time(first - 1, df, R, C, sr, sc, t_len, rf, L)
+        lines = (first + bws[2] - 1) // bws[2]
         of_stall = 0.0
-        for k in (2, j):
-            cap = cap2 + (k - 2) * drained
-            d = t1 + (k - 1) * (drain_lines - 1) - _write_time(cap, of_words, folds, L, off, phase)
-            if d > of_stall:
-                of_stall = d
+        while sizes[2] + freed < of_words:
+            end = t_k + lines - 1
+            # the write that fills the buffer while this drain is in flight
+            t_full = _write_time(sizes[2] + freed - 1, df, R, C, sr, sc, t_len, rf, L) + of_stall
+            t_half = _write_time(freed + first - 1, df, R, C, sr, sc, t_len, rf, L) + of_stall
+            if t_full < end:
+                of_stall += end - t_full
+                t_k = end
+                lines = drain_lines
+                freed += drained
+            else:
+                t_k = max(end, t_half)
+                if t_half >= end:
+                    lines = (first + bws[2] - 1) // bws[2]
+                    freed += first
+                else:
+                    lines = drain_lines
+                    freed += drained
         # the read stalls slow the writes down too: the larger delay wins
         if compute + int(of_stall) > total:
             stall = int(of_stall)
