@@ -70,6 +70,31 @@ def _diag_invalid(mr: int, n: int, r0: int, jv: int, d: int) -> int:
     return _clamp_sum(d - r0 - jv, m) - _clamp_sum(d - r0 - n, m)
 
 
+@njit(cache=True, inline="always")
+def _cell_entry(c: int, nvalid: int, cells: int) -> int:
+    """Entry of the prefetch order at valid cell ``c``: cells map linearly onto the ``nvalid`` entries
+    (equal unless windows overhang the ifmap)."""
+    if c < 0:
+        c = 0
+    q = c * nvalid // cells
+    return nvalid - 1 if q >= nvalid else q
+
+
+@njit(cache=True, inline="always")
+def _row_cell(row: int, col: int, n: int, r0: int, jv: int) -> int:
+    """Valid cells before cell (row, col) of a row-major ``n``-column prefetch matrix whose rows >= r0 hold
+    only ``jv`` valid columns."""
+    c = row * n + col
+    if row >= r0:
+        c -= (row - r0) * (n - jv) + max(0, col - jv)
+    return c
+
+
+@njit(cache=True, inline="always")
+def _row_entry(row: int, col: int, n: int, r0: int, jv: int, nvalid: int, cells: int) -> int:
+    return _cell_entry(_row_cell(row, col, n, r0, jv), nvalid, cells)
+
+
 @njit(cache=True)
 def _write_time(x: int, df: int, R: int, C: int, sr: int, sc: int, t_len: int, rf: int, L: int) -> float:
     """Stall-free cycle of the ``x``-th ofmap write (0-based). Folds run column fold outer, row fold inner;
@@ -163,7 +188,7 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
         st[op, 11] = dg
     stall = 0
     fold = 0
-    for fc in range(cf):
+    for fc in range(cf if st[0, 5] == 0 or st[1, 5] == 0 else 0):  # no fold to replay when both fit
         for fr in range(rf):
             for op in range(2):
                 if st[op, 5] != 0:
@@ -193,6 +218,12 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
                     x_hi = min(fr * R + R, sr) - 1
                     x_lo = fr * R
                     n_touch = 2 * (x_hi - x_lo + 1)
+                    # fast path: every line of the fold's rows is in the window (no slide)
+                    s = st[op, 4]
+                    d_lo = (_row_entry(fc * sr + x_lo, 0, n, r0, jv, nvalid, cells) // e - s) % nl
+                    d_hi = (_row_entry(fc * sr + x_hi, n - 1, n, r0, jv, nvalid, cells) // e - s) % nl
+                    if d_lo <= d_hi < nact:
+                        n_touch = 0
                 prev_line = -1
                 for touch in range(n_touch):
                     if diag:
@@ -201,17 +232,9 @@ def _layer(df: int, R: int, C: int, sr: int, sc: int, t_len: int, sizes: np.ndar
                         c = _diag_cells(mr, n, d) - _diag_invalid(mr, n, r0, jv, d) - touch
                         tau = tau0 if touch == 0 else tau0 + blk + n - 2
                     else:
-                        row = fc * sr + x_hi - touch // 2
-                        col = (n - 1) * (touch % 2)
-                        c = row * n + col
-                        if row >= r0:
-                            c -= (row - r0) * (n - jv) + max(0, col - jv)
+                        c = _row_cell(fc * sr + x_hi - touch // 2, (n - 1) * (touch % 2), n, r0, jv)
                         tau = touch // 2
-                    if c < 0:
-                        c = 0
-                    q = c * nvalid // cells
-                    if q >= nvalid:
-                        q = nvalid - 1
+                    q = _cell_entry(c, nvalid, cells)
                     line = q // e
                     s = st[op, 4]
                     if diag and touch == 1:

@@ -90,3 +90,25 @@ def test_batch_equals_scalar_and_validates() -> None:
     with pytest.raises(HwnasError, match="shapes"):
         stall_cycles_batch(np.array([0]), np.array([8, 8]), np.array([8]), np.full((1, 3), 1024),
                            np.full((1, 3), 10), job)
+
+
+def test_systolic_template_adds_the_stalls_in_user_mode() -> None:
+    from hwsim.devices.base import isolated_kernel
+    from hwsim.devices.systolic_device import SystolicDeviceConfig, systolic_kernel_cost
+    from hwsim.systolic.topology import scalesim_view
+    from hwsim.workload import Conv2d
+
+    layer = Conv2d("dw", 64, 64, 28, 28, 3, 3, 1, 1, 1, 1, groups=4)
+    view = scalesim_view(layer)
+    user = SystolicDeviceConfig(preset="scalesim_32x32", ifmap_sram_kib=4, filter_sram_kib=4, ofmap_sram_kib=4,
+                                dram_bandwidth=2)
+    est = stall_cycles(user.array, view.job)
+    ref = simulate_layer(user.array, layer, engine="analytical")
+    assert est.stall_cycles > 0
+    assert systolic_kernel_cost(user, isolated_kernel(layer)).compute_cycles == \
+        (ref.compute_cycles + est.stall_cycles) * view.repeats
+    small = Conv2d("c", 8, 8, 8, 8, 3, 3, 1, 1, 1, 1)  # fits every buffer: no stall, stall-free cycles
+    big = SystolicDeviceConfig(preset="scalesim_32x32")
+    assert stall_cycles(big.array, scalesim_view(small).job).stall_cycles == 0
+    assert systolic_kernel_cost(big, isolated_kernel(small)).compute_cycles == \
+        simulate_layer(big.array, small, engine="analytical").compute_cycles
