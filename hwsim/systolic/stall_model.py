@@ -10,10 +10,12 @@ This model replays the same window per *fold*, not per cycle: a fold reads a con
 prefetch order (a band of anti-diagonals, or a block of rows read backwards), so it touches the line of its
 first read and then the line of its last read; each touch slides the window by the closed-form number of
 prefetches that bring the line in, and the fold stalls while the cumulative prefetch time is ahead of it.
-Approximations (what the engine does that this does not): cells of the prefetch matrix map to entries of the
-order linearly (invalid cells spread evenly), and an address read again through another entry of the order
-(overlapping ifmap windows) still counts as a miss of its own line. The ofmap write buffer is modelled as a
-DRAM drain of half buffers at the ofmap bandwidth (see the end of ``_layer``). ``hwsim.sweep.stalls`` measures the agreement.
+Approximations (what the engine does that this does not): the padding cells of the last fold block are
+counted exactly, but cells of windows overhanging the ifmap map to entries linearly; an address read again
+through another entry of the order (overlapping ifmap windows) still counts as a miss of its own line (the
+main error left: input-stationary ifmaps of 3x3 convolutions); the ofmap write buffer's drains are replayed
+drain by drain on the stall-free fold write schedule (see the end of ``_layer``). ``hwsim.sweep.stalls``
+measures the agreement.
 
 The Numba kernels are private; :func:`stall_cycles` (one layer) and :func:`stall_cycles_batch` (one layer on
 many arrays) validate their inputs.
