@@ -116,7 +116,8 @@ class SystolicDeviceConfig(TemplateConfig):
 
 
 def systolic_kernel_cost(cfg: SystolicDeviceConfig, kernel: Kernel) -> KernelCost:
-    """Stall-free array cycles (from :mod:`hwsim.systolic`) and DRAM traffic of one kernel."""
+    """Array cycles (from :mod:`hwsim.systolic`; in USER bandwidth mode plus the DRAM-prefetch stalls of the
+    double-buffered SRAMs, :func:`hwsim.systolic.stall_model.stall_cycles`) and DRAM traffic of one kernel."""
     from hwsim.systolic.energy import EnergyTable
     from hwsim.systolic.simulate import simulate_layer
     from hwsim.systolic.topology import scalesim_view
@@ -124,7 +125,12 @@ def systolic_kernel_cost(cfg: SystolicDeviceConfig, kernel: Kernel) -> KernelCos
     anchor = kernel.anchor
     if isinstance(anchor, MAC_LAYERS):
         res = simulate_layer(cfg.array, anchor, engine=cfg.engine)
-        cycles = float(res.compute_cycles * scalesim_view(anchor).repeats)
+        stall = 0
+        if cfg.array.bandwidth_mode == "USER":
+            from hwsim.systolic.stall_model import stall_cycles
+
+            stall = stall_cycles(cfg.array, scalesim_view(anchor).job).stall_cycles
+        cycles = float((res.compute_cycles + stall) * scalesim_view(anchor).repeats)
         extra = sum(m.ops for m in kernel.layers[1:])
         cycles = max(cycles, extra / cfg.vector_ops_per_cycle)
         unit = f"array-{cfg.array.dataflow}"

@@ -1,7 +1,9 @@
 """How well the systolic template's stall model agrees with the cycle-accurate memory engine, layer by layer.
 
 The sweep (and ``hwnas simulate``) time a systolic kernel as ``max(compute, DRAM traffic / bandwidth)``
-(:func:`hwsim.devices.systolic_device.systolic_kernel_cost` + :func:`hwsim.devices.base.time_kernel`); the
+(:func:`hwsim.devices.systolic_device.systolic_kernel_cost` + :func:`hwsim.devices.base.time_kernel`), where in
+USER bandwidth mode ``compute`` includes the DRAM-prefetch stalls of the fold-level model
+:func:`hwsim.systolic.stall_model.stall_cycles`; the
 memory engine of :mod:`hwsim.systolic` replays SCALE-Sim's double-buffered scratchpads cycle by cycle
 (``quirks="fixed"``: the corrected mode). :func:`stall_agreement` runs both on every (distinct array job of the
 given layers, device) and reports the relative difference of the layer's cycles (kernel launch overhead

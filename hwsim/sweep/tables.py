@@ -115,9 +115,11 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
     """:func:`kernel_tables` for systolic-array devices, computed as array expressions over all devices.
 
     Mirrors :func:`hwsim.devices.systolic_device.systolic_kernel_cost` (analytical engine, scalesim quirks: the
-    stall-free cycles and SRAM counts of :mod:`hwsim.systolic.dataflows`), ``buffered_traffic`` and
+    stall-free cycles and SRAM counts of :mod:`hwsim.systolic.dataflows`, plus the DRAM-prefetch stalls of
+    :func:`hwsim.systolic.stall_model.stall_cycles_batch` in USER bandwidth mode), ``buffered_traffic`` and
     ``time_kernel``. CPU-fallback kernels go through ``time_kernel`` (they do not depend on the array).
     """
+    from hwsim.systolic.stall_model import stall_cycles_batch
     from hwsim.systolic.topology import scalesim_view
 
     _check_devices(devices)
@@ -136,6 +138,11 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
     dfc = np.array([{"os": 0, "ws": 1, "is": 2}[a.dataflow] for a in arrays], dtype=np.int64)
     act_buf = np.array([a.ifmap_sram_kb * 1024 for a in arrays], dtype=np.int64)
     w_buf = np.array([a.filter_sram_kb * 1024 for a in arrays], dtype=np.int64)
+    # DRAM-prefetch stalls (USER bandwidth mode): hwsim.systolic.stall_model
+    user = np.array([a.bandwidth_mode == "USER" for a in arrays], dtype=bool)
+    sram = np.array([[a.ifmap_sram_kb * 1024, a.filter_sram_kb * 1024, a.ofmap_sram_kb * 1024] for a in arrays],
+                    dtype=np.int64).reshape(len(arrays), 3)
+    dram_bw = np.array([a.effective_dram_bandwidths() for a in arrays], dtype=np.int64).reshape(len(arrays), 3)
     bw = np.array([cm.dram_bytes_per_cycle for cm in cms], dtype=np.float64)
     vec = np.array([cm.vector_ops_per_cycle for cm in cms], dtype=np.int64)
     cyc_ms = 1.0 / (np.array([cm.clock_mhz for cm in cms], dtype=np.float64) * 1e3)
@@ -177,7 +184,11 @@ def systolic_kernel_tables(devices: Sequence[AcceleratorDevice], kernels: Sequen
             if_reads = np.choose(dfc, [cf * sr * t, cf * t * sr, sr * sc])
             f_reads = np.choose(dfc, [rf * sc * t, sr * sc, cf * t * sr])
             of_fixed = np.choose(dfc, [sr * sc, rf * t * sc, rf * t * sc])  # quirks "fixed" (silicon)
-            cycles = (cc * reps).astype(np.float64)
+            stall = np.zeros(len(devices), dtype=np.int64)
+            if user.any():
+                est = stall_cycles_batch(dfc[user], R[user], C[user], sram[user], dram_bw[user], job)
+                stall[user] = est[:, 1]
+            cycles = ((cc + stall) * reps).astype(np.float64)
             extra = sum(m.ops for m in k.layers[1:])
             cycles = np.maximum(cycles, extra / vec)
         elif isinstance(anchor, (Concat, Reshape)):
