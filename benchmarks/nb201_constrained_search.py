@@ -19,9 +19,13 @@ Per device and seed (10 seeds):
    archs predicted feasible: ``EvolutionConfig.init_band``) and random search, <= 200 accuracy queries each, under the
    search limit on the predicted latency; the found arch's accuracy and *measured* latency (table) are reported,
    with a violation when the measured latency exceeds the limit.
+   The predictor-guided search (:mod:`nas.search.predictor`: 20 archs from the same band, then rounds of 20
+   queries ranked by a gradient-boosted-tree ensemble fitted on the one-hot edge ops of the archs queried so far,
+   scoring every cell predicted feasible each round) under the same search limit and budget (column PRED).
 4. BBSSP + evolution: the tuned space from the 25 SSBNs (below; accuracy from the table = 25 of the 200 queries,
    SSBN latency from the calibrated model: no measurement beyond the 10), then evolution in the tuned space with
    the other 175 queries; the best arch predicted under the search limit among the SSBNs and the searched ones.
+   BBSSP + predictor (column B+PRED): the same with the predictor search in the tuned space.
 Reference points: the exhaustive optimum under each limit (every cell, measured latency: the physical optimum) and
 HELP + MetaD2A's published accuracy / latency. Whether a published result meets its own limit is judged by the
 table: the cells whose accuracy rounds to the published value (|acc - published| < 0.05) and, among them, the one

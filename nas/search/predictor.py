@@ -9,8 +9,9 @@ sampler): each distinct arch is evaluated once, an arch predicted over ``latency
    evaluated archs, seeded from the run seed and the round) is fitted on a one-hot encoding of the archs' labelled
    choices (NB201: 6 edges x 5 ops = 30 features; any space works) against fitness.
 3. Candidates: where the whole space is predicted (``all_ms``: NB201's 15,625 cells) every feasible arch not yet
-   evaluated; otherwise every single-choice mutation of the ``parents`` fittest evaluated archs plus
-   ``random_candidates`` random feasible archs, kept when predicted under the limit.
+   evaluated; otherwise every single-choice mutation of the ``parents`` fittest evaluated archs, random
+   two-choice mutations of them and random archs (``random_candidates`` each), kept when unevaluated and
+   predicted under the limit (a swap of two choices can stay under a tight limit where no single change can).
 4. The ``batch`` candidates with the highest acquisition ``mean + kappa * sd`` over the ensemble (ties: lowest
    candidate position) are evaluated; repeat until the budget is spent or no candidate is left (``stopped``).
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from nas.evaluators.base import Evaluator
 from nas.search.differentiable import SearchError
-from nas.search.evolution import EvolutionConfig, LatencyFn, SearchRun, _Feasible, _Oracle
+from nas.search.evolution import EvolutionConfig, LatencyFn, SearchRun, _Feasible, _Oracle, mutate
 from spaces.core import Arch, SearchSpace
 
 
@@ -175,8 +176,9 @@ def predictor_search(space: SearchSpace, evaluator: Evaluator, latency: LatencyF
 
 def _local_candidates(space: SearchSpace, feas: _Feasible, oracle: _Oracle, params: PredictorParams,
                       rng: np.random.Generator) -> list[tuple[Arch, float]]:
-    """Every single-choice mutation of the ``parents`` fittest evaluated archs plus random archs, unevaluated and
-    predicted under the limit, in a fixed order (parents by fitness, then the random draws), without duplicates."""
+    """Every single-choice mutation of the ``parents`` fittest evaluated archs, random two-choice mutations of
+    them (``random_candidates`` in all) and ``random_candidates`` random archs, unevaluated and predicted under the
+    limit, in a fixed order (parents by fitness, then the draws), without duplicates."""
     best = sorted(oracle.history, key=lambda h: (-h.fitness, h.query))[:params.parents]
     seen: set[str] = set(oracle.cache)
     out: list[Arch] = []
@@ -191,8 +193,10 @@ def _local_candidates(space: SearchSpace, feas: _Feasible, oracle: _Oracle, para
                 if k not in seen:
                     seen.add(k)
                     out.append(a)
-    for _ in range(params.random_candidates):
-        a = space.sample(rng)
+    per_parent = params.random_candidates // max(1, len(best))
+    draws = [mutate(space, mutate(space, space.parse(h.arch), rng), rng) for h in best for _ in range(per_parent)]
+    draws += [space.sample(rng) for _ in range(params.random_candidates)]
+    for a in draws:
         k = space.format(a)
         if k not in seen:
             seen.add(k)
