@@ -144,8 +144,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     s = subparsers.add_parser("search", help="latency-constrained architecture search in any space",
                               description="Regularised (aging) evolution, random search, predictor-guided search or "
-                              "FBNet-style differentiable search. The latency model is a simulated device (default), a corrector saved by "
-                              "`hwnas calibrate fit --save` (--latency-model) or a measured table (--latency-table); "
+                              "FBNet-style differentiable search. The latency model is a simulated device (default), "
+                              "a corrector saved by `hwnas calibrate fit --save` (--latency-model) or a measured table "
+                              "(--latency-table); "
                               "--budget counts accuracy queries (each distinct arch once).")
     s.add_argument("--space", default=None, help="space name (or .toml); default: the tuned space of --profile")
     s.add_argument("--profile", default=None, help="profile directory from profile-space (tuned space + LUT)")
