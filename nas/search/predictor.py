@@ -3,7 +3,7 @@
 The budget, the hard limit and the query accounting are :mod:`nas.search.evolution`'s (its oracle and feasible
 sampler): each distinct arch is evaluated once, an arch predicted over ``latency_limit_ms`` is never evaluated.
 
-1. ``population`` feasible archs drawn at random (from the slowest ``init_band`` share of the feasible ones where
+1. ``population`` distinct feasible archs drawn at random (from the slowest ``init_band`` share of the feasible ones where
    the whole space is predicted, as evolution's initial population) are evaluated.
 2. Each round an ensemble of ``ensemble`` gradient-boosted tree regressors (sklearn, each on a bootstrap of the
    evaluated archs, seeded from the run seed and the round) is fitted on a one-hot encoding of the archs' labelled
@@ -130,15 +130,19 @@ def predictor_search(space: SearchSpace, evaluator: Evaluator, latency: LatencyF
         return int(np.ravel_multi_index(space.indices(a), sizes))
 
     try:
-        idle = 0
-        while len(oracle.history) < min(config.population, config.budget):
-            a, lat = feas.sample(rng, band=True)
-            proposals += 1
-            _, new = oracle(a, lat)
-            idle = 0 if new else idle + 1
-            if idle >= config.max_retries:
-                stopped = f"{config.max_retries} proposals in a row brought no new feasible arch"
-                break
+        n0 = min(config.population, config.budget)
+        band = feas.band_index if feas.band_index is not None else pool
+        if band is not None:  # distinct draws from the band; a band smaller than n0 is evaluated whole
+            for k in band[rng.permutation(len(band))[:n0]]:
+                proposals += 1
+                oracle(feas._from_flat(int(k)), float(ms_all[k]))
+        else:
+            idle = 0
+            while len(oracle.history) < n0 and idle < config.max_retries:  # then the rounds go on
+                a, lat = feas.sample(rng, band=True)
+                proposals += 1
+                _, new = oracle(a, lat)
+                idle = 0 if new else idle + 1
         rnd = 0
         while not stopped and len(oracle.history) < config.budget:
             rnd += 1
