@@ -19,9 +19,13 @@ Per device and seed (10 seeds):
    archs predicted feasible: ``EvolutionConfig.init_band``) and random search, <= 200 accuracy queries each, under the
    search limit on the predicted latency; the found arch's accuracy and *measured* latency (table) are reported,
    with a violation when the measured latency exceeds the limit.
+   The predictor-guided search (:mod:`nas.search.predictor`: 20 archs from the same band, then rounds of 20
+   queries ranked by a gradient-boosted-tree ensemble fitted on the one-hot edge ops of the archs queried so far,
+   scoring every cell predicted feasible each round) under the same search limit and budget (column PRED).
 4. BBSSP + evolution: the tuned space from the 25 SSBNs (below; accuracy from the table = 25 of the 200 queries,
    SSBN latency from the calibrated model: no measurement beyond the 10), then evolution in the tuned space with
    the other 175 queries; the best arch predicted under the search limit among the SSBNs and the searched ones.
+   BBSSP + predictor (column B+PRED): the same with the predictor search in the tuned space.
 Reference points: the exhaustive optimum under each limit (every cell, measured latency: the physical optimum) and
 HELP + MetaD2A's published accuracy / latency. Whether a published result meets its own limit is judged by the
 table: the cells whose accuracy rounds to the published value (|acc - published| < 0.05) and, among them, the one
@@ -69,6 +73,7 @@ from nas.latency_models import CorrectorLatency, arch_indices, flat_index
 from nas.search.differentiable import SearchError
 from nas.search.evolution import EvolutionConfig, best_feasible, evolve, random_search
 from nas.search.pareto import pareto_front
+from nas.search.predictor import predictor_search
 from spaces.core import SearchSpace
 from spaces.registry import get_space
 from spaces.ssbn import ssbns
@@ -165,7 +170,7 @@ def search(data: Data, space: SearchSpace, model: Any, method: str, limit: float
     """Flat index (full space) of the found arch and the history [(query, accuracy %)] in query order."""
     cfg = EvolutionConfig(budget, min(20, budget), 5, latency_limit_ms=limit, seed=seed, max_retries=2000,
                           init_band=INIT_BAND)
-    fn = evolve if method == "evolution" else random_search
+    fn = {"evolution": evolve, "random": random_search, "predictor": predictor_search}[method]
     all_ms = model.predict_all()
     run = fn(space, data.evaluator, model.predict_ms, cfg, None, all_ms)
     best = best_feasible(run.history, limit)
@@ -175,8 +180,8 @@ def search(data: Data, space: SearchSpace, model: Any, method: str, limit: float
 
 
 def bbssp_search(data: Data, cal: Calibration, tuned: tuple[SearchSpace, list[dict[str, Any]]], limit: float,
-                 seed: int, budget: int) -> tuple[int, list[tuple[int, float]]]:
-    """BBSSP + evolution: the 25 SSBN accuracy queries, then evolution in the tuned space with the rest of the
+                 seed: int, budget: int, method: str = "evolution") -> tuple[int, list[tuple[int, float]]]:
+    """BBSSP + ``method``: the 25 SSBN accuracy queries, then ``method`` in the tuned space with the rest of the
     budget; the best arch predicted under ``limit`` among both. History [(query, accuracy %)] counts the SSBNs."""
     space, rows = tuned
     n0 = len(rows)
@@ -186,7 +191,7 @@ def bbssp_search(data: Data, cal: Calibration, tuned: tuple[SearchSpace, list[di
     cands = [(r["accuracy"], int(flat_index(full, arch_indices(full, [full.parse(r["arch"])]))[0])) for r in rows]
     cands = [(a, k) for a, k in cands if cal.pred[k] <= limit]
     try:
-        k, hist = search(data, space, model, "evolution", limit, seed, budget - n0)
+        k, hist = search(data, space, model, method, limit, seed, budget - n0)
         k_hist += [(n0 + q, a) for q, a in hist]
         cands.append((float(data.acc[k]), k))
     except SearchError:  # no tuned arch predicted under the limit: the SSBNs alone
@@ -285,13 +290,14 @@ def main(argv: list[str] | None = None) -> int:
                                        int(np.flatnonzero(ok)[np.argmax(data.acc[ok])]), [5] * 6))),
                                    "help_metad2a": help_check(data, d, L)}
             close_full, close_tuned = [], []
-            for method in ("evolution", "random", "bbssp"):
+            for method in ("evolution", "random", "predictor", "bbssp", "bbssp_pred"):
                 runs = []
                 for s, c in enumerate(cals):
                     lim = L / (1.0 + c.margin)
                     try:
-                        if method == "bbssp":
-                            k, hist = bbssp_search(data, c, pipe[s], lim, s, args.budget)
+                        if method.startswith("bbssp"):
+                            k, hist = bbssp_search(data, c, pipe[s], lim, s, args.budget,
+                                                   "predictor" if method == "bbssp_pred" else "evolution")
                         else:
                             k, hist = search(data, sp, c.model, method, lim, s, args.budget)
                     except SearchError:  # the margin leaves no arch predicted under the search limit
@@ -359,17 +365,21 @@ def report(pairs: list[dict[str, Any]], calib: list[dict[str, Any]], bbssp: list
     print(f"\nFull NB201 space, {args.seeds} seeds, <= {args.budget} accuracy queries (CIFAR-100 test acc, %; "
           f"latency measured, ms)")
     hdr = (f"{'device':14} {'limit':>5} {'optimum':>7} {'REA acc':>7} {'gap':>5} {'viol':>4} {'lat':>6} "
-           f"{'none':>4} {'RS acc':>7} {'gap':>5} {'viol':>4} {'B+REA':>6} {'gap':>5} {'viol':>4} {'none':>4} "
+           f"{'none':>4} {'RS acc':>7} {'gap':>5} {'viol':>4} {'PRED':>6} {'gap':>5} {'viol':>4} "
+           f"{'B+REA':>6} {'gap':>5} {'viol':>4} {'none':>4} {'B+PRED':>6} {'gap':>5} {'viol':>4} "
            f"{'HELP acc/lat':>13} {'HELP table lat':>14} {'meets':>5} {'>=HELP':>6}")
     print(hdr)
     for p in pairs:
-        e, r, h, b = p["evolution"], p["random"], p["help_metad2a"], p["bbssp_search"]
+        e, r, h, b, pr = p["evolution"], p["random"], p["help_metad2a"], p["bbssp_search"], p["predictor"]
+        bp = p["bbssp_pred"]
         tl = "-" if h["table_latency_ms"] is None else f"{h['table_latency_ms']:.2f}"
         ge = e["mean_accuracy"] >= h["accuracy"] - 0.05
         print(f"{p['device']:14} {p['limit_ms']:5g} {p['optimum']:7.2f} {e['mean_accuracy']:7.2f} {e['mean_gap']:5.2f} "
               f"{e['violations']:4d} {e['mean_measured_ms']:6.2f} {e['no_arch']:4d} {r['mean_accuracy']:7.2f} {r['mean_gap']:5.2f} "
-              f"{r['violations']:4d} {b['mean_accuracy']:6.2f} {b['mean_gap']:5.2f} {b['violations']:4d} "
-              f"{b['no_arch']:4d} {h['accuracy']:6.1f}/{h['latency_ms']:<5.1f} {tl:>14} "
+              f"{r['violations']:4d} {pr['mean_accuracy']:6.2f} {pr['mean_gap']:5.2f} {pr['violations']:4d} "
+              f"{b['mean_accuracy']:6.2f} {b['mean_gap']:5.2f} {b['violations']:4d} "
+              f"{b['no_arch']:4d} {bp['mean_accuracy']:6.2f} {bp['mean_gap']:5.2f} {bp['violations']:4d} "
+              f"{h['accuracy']:6.1f}/{h['latency_ms']:<5.1f} {tl:>14} "
               f"{str(h['meets']):>5} {str(ge):>6}")
     n_runs = sum(len(p["evolution"]["runs"]) for p in pairs)
     viol = sum(p["evolution"]["violations"] for p in pairs)
@@ -377,16 +387,25 @@ def report(pairs: list[dict[str, Any]], calib: list[dict[str, Any]], bbssp: list
     print(f"\nevolution: {viol} of {n_runs} runs violate their limit (measured); {none} runs found no arch predicted "
           f"under the margin-reduced limit ('none'); pairs with mean gap <= 0.3 and no such run: "
           f"{sum(_pair_ok(p) for p in pairs)} of {len(pairs)}")
+    vp = sum(p["predictor"]["violations"] for p in pairs)
+    npr = sum(p["predictor"]["no_arch"] for p in pairs)
+    print(f"predictor (surrogate-guided, nas.search.predictor): {vp} of {n_runs} runs violate; {npr} found no arch; "
+          f"pairs with mean gap <= 0.3 and no such run: {sum(_pair_ok(p, 'predictor') for p in pairs)} of {len(pairs)}")
     vb = sum(p["bbssp_search"]["violations"] for p in pairs)
     nb = sum(p["bbssp_search"]["no_arch"] for p in pairs)
     print(f"BBSSP + evolution (25 SSBN queries, then evolution in the tuned space): {vb} of {n_runs} runs violate; "
           f"{nb} found no arch; pairs with mean gap <= 0.3 and no such run: "
           f"{sum(_pair_ok(p, 'bbssp_search') for p in pairs)} of {len(pairs)}")
+    vbp = sum(p["bbssp_pred"]["violations"] for p in pairs)
+    nbp = sum(p["bbssp_pred"]["no_arch"] for p in pairs)
+    print(f"BBSSP + predictor (25 SSBN queries, then the predictor search in the tuned space): {vbp} of {n_runs} runs "
+          f"violate; {nbp} found no arch; pairs with mean gap <= 0.3 and no such run: "
+          f"{sum(_pair_ok(p, 'bbssp_pred') for p in pairs)} of {len(pairs)}")
     not_meet = [f"{p['device']}/{p['limit_ms']:g}" for p in pairs if p["help_metad2a"]["meets"] is False]
     print(f"HELP + MetaD2A results over their own limit by the table's latency: {len(not_meet)} "
           f"({', '.join(not_meet)})")
     ok_pairs = [p for p in pairs if p["help_metad2a"]["meets"]]
-    for m in ("evolution", "bbssp_search"):
+    for m in ("evolution", "predictor", "bbssp_search", "bbssp_pred"):
         print(f"{m} >= HELP + MetaD2A (within 0.05) on "
               f"{sum(p[m]['mean_accuracy'] >= p['help_metad2a']['accuracy'] - 0.05 for p in ok_pairs)} "
               f"of the {len(ok_pairs)} pairs where HELP meets its limit")
@@ -446,6 +465,15 @@ def write_outputs(out: Path, data: Data, pairs: list[dict[str, Any]], calib: lis
                  float(sum(p["evolution"]["no_arch"] for p in pairs))),
         Headline("pairs at >= HELP + MetaD2A accuracy (where it meets its limit)",
                  float(sum(p["evolution"]["mean_accuracy"] >= p["help_metad2a"]["accuracy"] - 0.05
+                           for p in ok_pairs)), "==", float(len(ok_pairs))),
+        Headline("predictor: runs violating their limit (measured)",
+                 float(sum(p["predictor"]["violations"] for p in pairs)), "<=", 1.0, f" of {n_runs}"),
+        Headline("predictor: worst mean gap to the exhaustive optimum over pairs",
+                 float(np.nanmax([p["predictor"]["mean_gap"] for p in pairs])), "<=", 0.3, " pts"),
+        Headline("predictor: pairs with mean gap <= 0.3", float(sum(_pair_ok(p, "predictor") for p in pairs)),
+                 "==", float(len(pairs))),
+        Headline("predictor: pairs at >= HELP + MetaD2A accuracy (where it meets its limit)",
+                 float(sum(p["predictor"]["mean_accuracy"] >= p["help_metad2a"]["accuracy"] - 0.05
                            for p in ok_pairs)), "==", float(len(ok_pairs))),
         Headline("BBSSP + evolution: runs violating their limit (measured)",
                  float(sum(p["bbssp_search"]["violations"] for p in pairs)), "<=", 1.0, f" of {n_runs}"),

@@ -146,9 +146,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_profile)
 
     s = subparsers.add_parser("search", help="latency-constrained architecture search in any space",
-                              description="Regularised (aging) evolution, random search or FBNet-style differentiable "
-                              "search. The latency model is a simulated device (default), a corrector saved by "
-                              "`hwnas calibrate fit --save` (--latency-model) or a measured table (--latency-table); "
+                              description="Regularised (aging) evolution, random search, predictor-guided search or "
+                              "FBNet-style differentiable search. The latency model is a simulated device (default), "
+                              "a corrector saved by `hwnas calibrate fit --save` (--latency-model) or a measured table "
+                              "(--latency-table); "
                               "--budget counts accuracy queries (each distinct arch once).")
     s.add_argument("--space", default=None, help="space name (or .toml); default: the tuned space of --profile")
     s.add_argument("--profile", default=None, help="profile directory from profile-space (tuned space + LUT)")
@@ -157,7 +158,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="simulated device for the latency model and re-simulation (default: the profile's, else "
                         + DEFAULT_DEVICE + ")")
     s.add_argument("--method", choices=METHODS, default="evolution",
-                   help="evolution (regularised/aging, Real et al. 2019), random, or differentiable")
+                   help="evolution (regularised/aging, Real et al. 2019), random, predictor (surrogate-guided, "
+                        "BANANAS-style: --population is its initial random sample), or differentiable")
     s.add_argument("--budget", type=int, default=60, help="accuracy queries: distinct archs evaluated (default 60)")
     s.add_argument("--population", type=int, default=16, help="evolution: population size P (default 16)")
     s.add_argument("--sample-size", "--tournament", dest="tournament", type=int, default=4,
@@ -271,7 +273,7 @@ def _search(args: argparse.Namespace) -> int:
     evaluator = make_evaluator(args, target.space.model.input_size)
     out = Path(args.out)
     progress = _progress(args.quiet)
-    if args.method in ("evolution", "random"):
+    if args.method in ("evolution", "random", "predictor"):
         cfg = EvolutionConfig(args.budget, min(args.population, args.budget), args.tournament,
                               latency_limit_ms=args.latency_limit, seed=args.seed, init_band=args.init_band)
         summary = run_search(target, evaluator, cfg, args.method, out, progress)

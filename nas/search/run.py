@@ -23,11 +23,12 @@ from nas.latency_models import BBSSPLatency, LatencyModel, fastest_ms
 from nas.search.differentiable import DifferentiableConfig, SearchError, differentiable_search
 from nas.search.evolution import EvolutionConfig, SearchRun, best_feasible, evolve, fitness_of, random_search
 from nas.search.pareto import pareto_front
+from nas.search.predictor import predictor_search
 from spaces.core import Arch, SearchSpace
 
 SEARCH_FORMAT = "hwnas.search"
 SEARCH_VERSION = 2
-METHODS = ("evolution", "random", "differentiable")
+METHODS = ("evolution", "random", "predictor", "differentiable")
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,10 @@ def record(target: SearchTarget, arch: Arch, fitness: float | None, accuracy: fl
 
 def run_search(target: SearchTarget, evaluator: Evaluator, config: EvolutionConfig, method: str = "evolution",
                out: Path | None = None, progress: Callable[[int, str], Any] | None = None) -> dict[str, Any]:
-    """Evolution or random search + Pareto front (predicted latency vs fitness); returns the summary dict."""
-    if method not in ("evolution", "random"):
-        raise SearchError(f"method must be evolution or random here, got {method!r}")
+    """Evolution, random or predictor-guided search (:mod:`nas.search.predictor`) + Pareto front (predicted
+    latency vs fitness); returns the summary dict."""
+    if method not in ("evolution", "random", "predictor"):
+        raise SearchError(f"method must be evolution, random or predictor here, got {method!r}")
     limit = config.latency_limit_ms
     all_ms = target.latency.predict_all()
     if limit is not None:
@@ -109,7 +111,7 @@ def run_search(target: SearchTarget, evaluator: Evaluator, config: EvolutionConf
         if fast is not None and fast > limit:
             raise SearchError(f"no arch of space {target.space.name!r} meets --latency-limit {limit:g} ms (fastest "
                               f"predicted by the latency model: {fast:.4g} ms)")
-    fn = evolve if method == "evolution" else random_search
+    fn = {"evolution": evolve, "random": random_search, "predictor": predictor_search}[method]
     run: SearchRun = fn(target.space, evaluator, target.latency.predict_ms, config, progress, all_ms)
     hist = run.history
     if not hist:
