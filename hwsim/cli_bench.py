@@ -7,7 +7,7 @@ exclusion that appears or disappears, a renamed kernel) always counts. A bad gol
 (exit 2). ``--model`` / ``--device`` restrict both sides to a subset of the pairs; ``--plot FILE.png`` draws the
 largest changes (or, with none, the latency of every pair; for one pair, its per-kernel breakdown).
 
-``hwnas bench GROUP --out DIR [--quick]`` (GROUP: latency, systolic, dpu, calibration, bbssp or all) runs the
+``hwnas bench GROUP --out DIR [--quick]`` (GROUP: latency, systolic, dpu, calibration, bbssp, sweep, search, codesign or all) runs the
 scripts of ``benchmarks/`` (:mod:`hwsim.bench.runner`) and writes ``DIR/report.md`` with their output, figures
 and a summary of headline numbers vs targets; exit 1 when a script fails.
 """
@@ -37,6 +37,8 @@ _GROUP_HELP = {
     "calibration": "calibration on real measured boards (HELP, nn-Meter) and on this machine's CPU",
     "bbssp": "BBSSP LUT vs the paper's measured ZCU102 LUT; tuned vs untuned space search",
     "sweep": "NAS-Bench-201 x the systolic hw space: sweep time, stall model vs memory engine, silicon checks",
+    "search": "latency-constrained NB201 search on 5 devices (HELP's setting) vs the exhaustive optimum",
+    "codesign": "NB201 x systolic co-design: exhaustive front, NSGA-II hypervolume, co-design vs sequential",
     "all": "every group: " + ", ".join(GROUP_NAMES),
 }
 

@@ -67,6 +67,8 @@ GROUPS: dict[str, tuple[Benchmark, ...]] = {
               Benchmark("bbssp_repro", (), ("--evaluator", "zero-cost", "--epochs", "1", "--steps", "2",
                                               "--final-steps", "20"))),
     "sweep": (Benchmark("hw_sweep", (), ("--cells", "300", "--stall-configs", "4", "--stall-every", "8")),),
+    "search": (Benchmark("nb201_constrained_search", (), ("--seeds", "2")),),
+    "codesign": (Benchmark("codesign_nb201", (), ("--quick",)),),
 }
 GROUP_NAMES: tuple[str, ...] = tuple(GROUPS)
 
