@@ -130,16 +130,9 @@ def network_features(networks: Sequence[Network], mechanisms: Mechanisms, cost_m
             raise SweepError(f"networks[{i}] must be a hwsim Network, got {type(n).__name__}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SweepError(f"workers must be a positive integer, got {workers!r}")
-    first: dict[Hashable, int] = {}
-    distinct: list[Network] = []
-    which = []
-    for n in networks:
-        key = network_key(n)
-        j = first.get(key)
-        if j is None:
-            j = first[key] = len(distinct)
-            distinct.append(n)
-        which.append(j)
+    nets = _Interner()
+    which = [nets.index(network_key(n), n) for n in networks]
+    distinct: list[Network] = nets.items
     job = _FuseChunk(mechanisms, cost_model)
     ranges = [(i, min(i + chunk, len(distinct))) for i in range(0, len(distinct), chunk)]
     if workers > 1 and len(ranges) > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -148,20 +141,31 @@ def network_features(networks: Sequence[Network], mechanisms: Mechanisms, cost_m
         parts = list(map_fn(job, [distinct[a:b] for a, b in ranges]))
     else:
         parts = [job(distinct[a:b]) for a, b in ranges]
-    kidx: dict[tuple[Any, ...], int] = {}
-    reps: list[Kernel] = []
+    kernels = _Interner()
     seqs: list[tuple[int, ...]] = []
     for local_seqs, local_keys, local_kernels in parts:
-        to_global = []
-        for key, k in zip(local_keys, local_kernels):
-            g = kidx.get(key)
-            if g is None:
-                g = kidx[key] = len(reps)
-                reps.append(k)
-            to_global.append(g)
+        to_global = [kernels.index(key, k) for key, k in zip(local_keys, local_kernels)]
         seqs.extend(tuple(to_global[i] for i in s) for s in local_seqs)
     n_in = [sum(math.prod(s) for _, s in n.inputs) for n in networks]
-    return _count(tuple(reps), [seqs[j] for j in which], n_in)
+    return _count(tuple(kernels.items), [seqs[j] for j in which], n_in)
+
+
+class _Interner:
+    """First-seen numbering: ``index(key, item)`` gives ``key`` its id on first sight (keeping ``item`` as the
+    representative) and returns the same id afterwards."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Hashable, int] = {}
+        self.keys: list[Hashable] = []
+        self.items: list[Any] = []
+
+    def index(self, key: Hashable, item: Any) -> int:
+        j = self.ids.get(key)
+        if j is None:
+            j = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+            self.items.append(item)
+        return j
 
 
 _FORK_NETS: list[Network] = []  # the networks a forked worker reads (set in the parent just before forking)
@@ -192,41 +196,18 @@ class _FuseChunk:
     cost_model: Any
 
     def __call__(self, nets: Sequence[Network]) -> tuple[list[tuple[int, ...]], list[tuple[Any, ...]], list[Kernel]]:
-        local: dict[tuple[Any, ...], int] = {}
-        keys: list[tuple[Any, ...]] = []
-        kernels: list[Kernel] = []
-        seqs = []
-        for net in nets:
-            ids = []
-            for k in fuse(net, self.mechanisms, self.cost_model):
-                key = kernel_key(k)
-                j = local.get(key)
-                if j is None:
-                    j = local[key] = len(keys)
-                    keys.append(key)
-                    kernels.append(k)
-                ids.append(j)
-            seqs.append(tuple(ids))
-        return seqs, keys, kernels
+        local = _Interner()
+        seqs = [tuple(local.index(kernel_key(k), k) for k in fuse(net, self.mechanisms, self.cost_model))
+                for net in nets]
+        return seqs, local.keys, local.items
 
 
 def features_from_kernels(sequences: Sequence[Sequence[Kernel]], input_elements: Sequence[int]) -> NetworkFeatures:
     """Count distinct kernels and distinct consecutive pairs of given kernel sequences (CPU kernels included:
     their pairs save nothing, which the pair table says)."""
-    kidx: dict[tuple[Any, ...], int] = {}
-    reps: list[Kernel] = []
-    seqs = []
-    for seq in sequences:
-        ids = []
-        for k in seq:
-            key = kernel_key(k)
-            j = kidx.get(key)
-            if j is None:
-                j = kidx[key] = len(reps)
-                reps.append(k)
-            ids.append(j)
-        seqs.append(tuple(ids))
-    return _count(tuple(reps), seqs, input_elements)
+    kernels = _Interner()
+    seqs = [tuple(kernels.index(kernel_key(k), k) for k in seq) for seq in sequences]
+    return _count(tuple(kernels.items), seqs, input_elements)
 
 
 def _count(kernels: tuple[Kernel, ...], seqs: Sequence[tuple[int, ...]], input_elements: Sequence[int]
