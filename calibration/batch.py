@@ -896,8 +896,9 @@ def workload_space(fitted_on: str | None, space: Any) -> Any:
             d["kind"] = "nb201"  # execution variants share the macro network
         return d
 
-    if fitted.labels != space.labels or macro(fitted) != macro(space) or any(
-            not set(c.candidates) <= set(f.candidates) for c, f in zip(space.choices, fitted.choices)):
+    from spaces.core import holds_archs_of
+
+    if not holds_archs_of(fitted, space) or macro(fitted) != macro(space):
         raise err
     return replace(space, model=fitted.model)
 

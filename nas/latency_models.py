@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from hwsim.errors import HwnasError
-from spaces.core import ENUMERATE_LIMIT, Arch, SearchSpace
+from spaces.core import ENUMERATE_LIMIT, Arch, SearchSpace, holds_archs_of
 
 ENUMERATE_ALL_LIMIT = 2_000_000
 
@@ -287,13 +287,6 @@ def _corrector_device(lut: Any) -> Any:
         return None
     dev = get_device(name)
     return dev if device_fingerprint(dev) == lut.fingerprint else None
-
-
-def holds_archs_of(outer: SearchSpace, inner: SearchSpace) -> bool:
-    """Whether every arch of ``inner`` is an arch of ``outer`` (same labels, candidates a subset)."""
-    if outer.labels != inner.labels:
-        return False
-    return all(set(ci.candidates) <= set(co.candidates) for co, ci in zip(outer.choices, inner.choices))
 
 
 def load_corrector_model(path: str | Path, space: SearchSpace) -> CorrectorLatency:

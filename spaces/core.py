@@ -333,3 +333,10 @@ class SearchSpace:
             return self.validate(doc.arch)
         except SpaceError as e:
             raise SpaceError(f"{source}: {e}") from None
+
+
+def holds_archs_of(outer: SearchSpace, inner: SearchSpace) -> bool:
+    """Whether every arch of ``inner`` is an arch of ``outer`` (same labels, candidates a subset)."""
+    if outer.labels != inner.labels:
+        return False
+    return all(set(ci.candidates) <= set(co.candidates) for co, ci in zip(outer.choices, inner.choices))
